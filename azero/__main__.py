@@ -1,0 +1,5 @@
+import sys
+
+from azero.cli import main
+
+sys.exit(main())

@@ -1,0 +1,161 @@
+"""The ``azero`` command.
+
+Subcommands are registered only once they work.  Bad input ends with one
+line on stderr (what was wrong, what is accepted) and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from azero import __version__
+from games.constants import RULES
+
+EXIT_BAD_INPUT = 2
+
+
+class CommandError(Exception):
+    """A problem with what the user asked for: printed as one line, exit status 2."""
+
+
+def _board_size(text: str) -> int:
+    from games.coords import MAX_SIZE, MIN_SIZE
+
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from {MIN_SIZE} to {MAX_SIZE}, got {text!r}")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(f"board size must be from {MIN_SIZE} to {MAX_SIZE}, got {size}")
+    return size
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _add_rule_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rule", choices=list(RULES), default="freestyle", help="game rules (default: %(default)s)")
+    parser.add_argument("--n-in-row", type=int, default=5, help="stones in a row to win (default: %(default)s)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="azero",
+        description="AlphaZero for Gomoku: a fast rules engine, and (as it lands) training, play and an arena.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"azero {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    demo = commands.add_parser(
+        "demo",
+        help="play one quick random game and print it",
+        description="Play one game of random moves near the stones already down (no AI yet) and print the "
+        "final board; in renju, black's forbidden points are marked '#'.",
+    )
+    demo.add_argument("--size", type=_board_size, default=15, help="board size, 5 to 20 (default: %(default)s)")
+    _add_rule_options(demo)
+    demo.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable game (default: random)")
+    demo.add_argument("--save", metavar="FILE", help="also save the game as a .psq or .sgf record")
+    demo.set_defaults(handler=run_demo)
+
+    show = commands.add_parser(
+        "show",
+        help="print a PSQ or SGF game record",
+        description="Read a game record (.psq or .sgf), check every move, and print the final board and moves.",
+    )
+    show.add_argument("file", help="the record to show")
+    _add_rule_options(show)
+    show.set_defaults(handler=run_show)
+
+    bench = commands.add_parser(
+        "bench", help="measure speed", description="Measure how fast the parts of azero run on this machine."
+    )
+    targets = bench.add_subparsers(dest="target", metavar="TARGET")
+    targets.required = True
+    engine = targets.add_parser(
+        "engine",
+        help="rules engine: random playouts and renju forbidden masks",
+        description="Random-playout speed for each rule and renju forbidden-mask speed, on one core.",
+    )
+    engine.add_argument("--size", type=_board_size, default=15, help="board size (default: %(default)s)")
+    engine.add_argument(
+        "--seconds", type=_positive_float, default=2.0, help="time per measurement (default: %(default)s)"
+    )
+    engine.add_argument("--stones", type=int, default=40, help="stones in the renju mask positions (default: %(default)s)")
+    engine.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    engine.set_defaults(handler=run_bench_engine)
+    return parser
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from games.gomoku import Gomoku
+    from games.randomplay import play_random_nearby
+    from games.records import GameRecord, save_record
+
+    game = Gomoku(size=args.size, rule=args.rule, n_in_row=args.n_in_row)
+    rng = np.random.default_rng(args.seed)
+    play_random_nearby(game, rng)
+    print(game.render())
+    print()
+    print(f"{game.rule}, {game.size}x{game.size}: {game.result_text()} after {len(game.moves)} moves")
+    print("moves: " + " ".join(game.notation(m) for m in game.moves))
+    if args.save:
+        save_record(GameRecord.from_game(game, black="random", white="random"), args.save)
+        print(f"saved to {args.save}")
+
+
+def run_show(args: argparse.Namespace) -> None:
+    from games.records import load_record
+
+    record = load_record(args.file, rule=args.rule, n_in_row=args.n_in_row)
+    game = record.to_game()
+    print(game.render())
+    print()
+    players = f" ({record.black or '?'} vs {record.white or '?'})" if record.black or record.white else ""
+    print(f"{game.rule}, {game.size}x{game.size}{players}: {game.result_text()} after {len(game.moves)} moves")
+    print("moves: " + " ".join(game.notation(m) for m in game.moves))
+
+
+def run_bench_engine(args: argparse.Namespace) -> None:
+    from azero.bench_engine import engine_benchmark, format_report
+
+    if not 0 <= args.stones <= args.size * args.size // 2:
+        raise CommandError(f"--stones must be from 0 to half the board ({args.size * args.size // 2}), got {args.stones}")
+
+    def progress(message: str) -> None:
+        if not args.json:
+            print(f"measuring {message} ...", file=sys.stderr, flush=True)
+
+    report = engine_benchmark(size=args.size, seconds=args.seconds, stones=args.stones, progress=progress)
+    print(json.dumps(report) if args.json else format_report(report))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.handler(args)
+    except (CommandError, ValueError, OSError) as error:
+        print(f"azero {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("azero: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

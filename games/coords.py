@@ -1,0 +1,87 @@
+"""The one place where moves change form.
+
+Inside the engine a move is an int ``y * size + x`` with ``x`` the column from
+the left and ``y`` the row from the top (as the Gomocup protocol and the screen
+count).  People see Gomoku notation: a column letter ``a``..``t`` from the left
+and a row number ``1``..``size`` from the bottom, so ``h8`` is the centre of
+15x15.  Records and the protocol speak ``(x, y)`` pairs.
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_SIZE = 5
+MAX_SIZE = 20
+COLUMN_LETTERS = "abcdefghijklmnopqrst"  # 20 letters: one per column of the largest board
+
+_NOTATION = re.compile(r"^([a-t])([0-9]{1,2})$")
+
+
+def check_size(size: object) -> int:
+    """Return ``size`` as an int, or raise ValueError if it is not a playable board size."""
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise ValueError(f"board size must be an integer from {MIN_SIZE} to {MAX_SIZE}, got {size!r}")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise ValueError(f"board size must be from {MIN_SIZE} to {MAX_SIZE}, got {size}")
+    return size
+
+
+def from_xy(x: int, y: int, size: int) -> int:
+    """Move index of column ``x``, row ``y`` (0-based, row 0 at the top)."""
+    if not (0 <= x < size and 0 <= y < size):
+        raise ValueError(f"point ({x}, {y}) is off the {size}x{size} board (x and y run from 0 to {size - 1})")
+    return y * size + x
+
+
+def to_xy(move: int, size: int) -> tuple[int, int]:
+    """``(x, y)`` of a move index."""
+    check_move_index(move, size)
+    return move % size, move // size
+
+
+def check_move_index(move: int, size: int) -> int:
+    if not 0 <= move < size * size:
+        raise ValueError(f"move {move} is off the {size}x{size} board (moves run from 0 to {size * size - 1})")
+    return move
+
+
+def to_notation(move: int, size: int) -> str:
+    """Gomoku notation of a move index: ``to_notation(112, 15) == "h8"``."""
+    x, y = to_xy(move, size)
+    return f"{COLUMN_LETTERS[x]}{size - y}"
+
+
+def from_notation(text: str, size: int) -> int:
+    """Move index of Gomoku notation such as ``"h8"`` (case and surrounding spaces ignored)."""
+    cleaned = text.strip().lower()
+    match = _NOTATION.match(cleaned)
+    if match is None:
+        last = COLUMN_LETTERS[size - 1]
+        raise ValueError(f"malformed move {text!r}: expected a column a..{last} and a row 1..{size}, like 'h8'")
+    column, row = match.group(1), int(match.group(2))
+    x = COLUMN_LETTERS.index(column)
+    if x >= size or not 1 <= row <= size:
+        last = COLUMN_LETTERS[size - 1]
+        raise ValueError(f"move {text!r} is off the {size}x{size} board (columns a..{last}, rows 1..{size})")
+    return from_xy(x, size - row, size)
+
+
+def parse_move(value: object, size: int) -> int:
+    """Accept an int index, Gomoku notation (``"h8"``) or an ``(x, y)`` pair; return the index."""
+    if isinstance(value, bool):
+        raise ValueError(f"malformed move {value!r}: expected an int, notation like 'h8', or an (x, y) pair")
+    if isinstance(value, int) or _is_numpy_int(value):
+        return check_move_index(int(value), size)
+    if isinstance(value, str):
+        return from_notation(value, size)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
+        (isinstance(v, int) or _is_numpy_int(v)) and not isinstance(v, bool) for v in value
+    ):
+        return from_xy(int(value[0]), int(value[1]), size)
+    raise ValueError(f"malformed move {value!r}: expected an int, notation like 'h8', or an (x, y) pair")
+
+
+def _is_numpy_int(value: object) -> bool:
+    # numpy integers are not ``int`` subclasses, but a move picked by numpy code is one.
+    return type(value).__module__ == "numpy" and hasattr(value, "dtype") and value.dtype.kind in "iu"

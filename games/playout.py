@@ -1,0 +1,76 @@
+"""Random playouts: whole games of uniformly random legal moves, in numba.
+
+Used to measure the engine (``azero bench engine``) and, later, by the pure
+Monte-Carlo player.  The empty points live in one array; a played point is
+swapped out of the live part, so each move costs O(1) plus the win check.
+"""
+
+import numpy as np
+from numba import njit
+
+from .constants import BLACK, DRAW, EMPTY, RENJU, WHITE
+from .lines import is_winning_move
+from .renju import is_forbidden
+
+
+@njit(cache=True)
+def seed_playouts(seed):
+    """Seed numba's own random generator (separate from numpy's in Python)."""
+    np.random.seed(seed)
+
+
+@njit(cache=True)
+def random_playout(board, size, to_move, n_in_row, rule):
+    """Play random legal moves on ``board`` (modified in place) until the game ends.
+
+    Returns ``(result, moves_played)`` where result is BLACK, WHITE or DRAW.
+    In renju a random pick that is forbidden for black is set aside and black
+    picks again; those points stay available to white.
+    """
+    n = size * size
+    empties = np.empty(n, dtype=np.int64)
+    count = 0
+    for p in range(n):
+        if board[p] == EMPTY:
+            empties[count] = p
+            count += 1
+    played = 0
+    color = to_move
+    while count > 0:
+        # Points in empties[live:count] were found forbidden for the current black move.
+        live = count
+        move = -1
+        while live > 0:
+            i = np.random.randint(live)
+            candidate = empties[i]
+            if rule == RENJU and color == BLACK and is_forbidden(board, size, candidate):
+                live -= 1
+                empties[i] = empties[live]
+                empties[live] = candidate
+                continue
+            move = candidate
+            count -= 1
+            empties[i] = empties[count]
+            # keep the set-aside forbidden points inside the live range for white
+            empties[count] = move
+            break
+        if move < 0:
+            return DRAW, played  # black has only forbidden points left
+        board[move] = color
+        played += 1
+        if is_winning_move(board, size, move, color, n_in_row, rule):
+            return color, played
+        color = WHITE if color == BLACK else BLACK
+    return DRAW, played
+
+
+@njit(cache=True)
+def count_playout_moves(size, n_in_row, rule, games):
+    """Play ``games`` random games from the empty board; return the total number of moves."""
+    board = np.zeros(size * size, dtype=np.int8)
+    total = 0
+    for _ in range(games):
+        board[:] = EMPTY
+        result, played = random_playout(board, size, BLACK, n_in_row, rule)
+        total += played
+    return total

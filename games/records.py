@@ -1,0 +1,273 @@
+"""Game records on disk: PSQ (Piskvork) and SGF (GM[4]).
+
+Both readers check every move by replaying it, so a record that loads is a
+legal game; a malformed file raises :class:`RecordError` (a ValueError) that
+names the line or property at fault.  Writes are atomic.
+
+PSQ: a header ``Piskvorky 15x15, 11:11, 0``, then one ``x,y,time`` line per
+move with 1-based coordinates; lines after the moves (engine names and the
+like) are ignored.  PSQ carries no rule, so the reader takes one.
+
+SGF: FF[4] with GM[4]; ``SZ`` for the size, ``RU`` for our rule name, ``PB``
+and ``PW`` for the players, ``RE`` for the result; moves ``B[hh]``/``W[ii]``
+with letters counted from the top-left corner.  Only the main line of a file
+with variations is read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import coords
+from .atomic import atomic_write_text
+from .constants import BLACK, DRAW, ONGOING, WHITE
+from .gomoku import Gomoku
+
+RECORD_SUFFIXES = (".psq", ".sgf")
+
+
+class RecordError(ValueError):
+    """A game record that cannot be read: the message says where and why."""
+
+
+@dataclass
+class GameRecord:
+    size: int = 15
+    rule: str = "freestyle"
+    n_in_row: int = 5
+    moves: list[int] = field(default_factory=list)
+    black: str = ""
+    white: str = ""
+
+    @classmethod
+    def from_game(cls, game: Gomoku, black: str = "", white: str = "") -> "GameRecord":
+        return cls(game.size, game.rule, game.n_in_row, list(game.moves), black, white)
+
+    def to_game(self) -> Gomoku:
+        return Gomoku.from_moves(self.moves, self.size, self.rule, self.n_in_row)
+
+
+# -- PSQ -------------------------------------------------------------------
+_PSQ_HEADER = re.compile(r"^\s*Piskvorky\s+(\d+)\s*x\s*(\d+)\b", re.IGNORECASE)
+_PSQ_MOVE_START = re.compile(r"^\s*-?\d+\s*,")
+_PSQ_MOVE = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*(?:,\s*-?\d+\s*)?$")
+
+
+def write_psq(record: GameRecord) -> str:
+    lines = [f"Piskvorky {record.size}x{record.size}, 11:11, 0"]
+    for move in record.moves:
+        x, y = coords.to_xy(move, record.size)
+        lines.append(f"{x + 1},{y + 1},0")
+    return "\n".join(lines) + "\n"
+
+
+def read_psq(text: str, rule: str = "freestyle", n_in_row: int = 5) -> GameRecord:
+    lines = text.splitlines()
+    if not lines:
+        raise RecordError("PSQ line 1: the file is empty; expected a header like 'Piskvorky 15x15, 11:11, 0'")
+    header = _PSQ_HEADER.match(lines[0])
+    if header is None:
+        raise RecordError(f"PSQ line 1: expected a header like 'Piskvorky 15x15, 11:11, 0', got {lines[0][:60]!r}")
+    width, height = int(header.group(1)), int(header.group(2))
+    if width != height:
+        raise RecordError(f"PSQ line 1: only square boards are supported, got {width}x{height}")
+    try:
+        game = Gomoku(size=width, rule=rule, n_in_row=n_in_row)
+    except ValueError as error:
+        raise RecordError(f"PSQ line 1: {error}") from None
+    for number, line in enumerate(lines[1:], start=2):
+        if not _PSQ_MOVE_START.match(line):
+            break  # the move list ends; what follows (engine names, ...) is not ours to read
+        move = _PSQ_MOVE.match(line)
+        if move is None:
+            raise RecordError(f"PSQ line {number}: malformed move {line.strip()[:40]!r}: expected 'x,y,time'")
+        x, y = int(move.group(1)) - 1, int(move.group(2)) - 1
+        try:
+            game.play((x, y))
+        except ValueError as error:
+            raise RecordError(f"PSQ line {number}: {error}") from None
+    return GameRecord.from_game(game)
+
+
+# -- SGF -------------------------------------------------------------------
+def _sgf_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("]", "\\]")
+
+
+def write_sgf(record: GameRecord) -> str:
+    game = record.to_game()
+    root = f";GM[4]FF[4]CA[UTF-8]AP[azero]SZ[{record.size}]RU[{record.rule}]"
+    if record.n_in_row != 5:
+        root += f"NR[{record.n_in_row}]"  # our own property: the row length, when not five
+    if record.black:
+        root += f"PB[{_sgf_escape(record.black)}]"
+    if record.white:
+        root += f"PW[{_sgf_escape(record.white)}]"
+    if game.winner != ONGOING:
+        root += "RE[" + {BLACK: "B+", WHITE: "W+", DRAW: "0"}[game.winner] + "]"
+    nodes = [root]
+    for i, move in enumerate(record.moves):
+        x, y = coords.to_xy(move, record.size)
+        nodes.append(f";{'B' if i % 2 == 0 else 'W'}[{coords.COLUMN_LETTERS[x]}{coords.COLUMN_LETTERS[y]}]")
+    return "(" + "\n".join(nodes) + ")\n"
+
+
+class _SgfParser:
+    """Reads the main line of the first game tree into a list of nodes (property -> values)."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.pos = 0
+
+    def fail(self, message: str) -> RecordError:
+        return RecordError(f"SGF at character {self.pos + 1}: {message}")
+
+    def skip_space(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def peek(self) -> str:
+        self.skip_space()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def game_tree(self) -> list[dict[str, list[str]]]:
+        if self.peek() != "(":
+            raise self.fail("expected '(' to open the game tree")
+        self.pos += 1
+        nodes: list[dict[str, list[str]]] = []
+        while self.peek() == ";":
+            self.pos += 1
+            nodes.append(self.node())
+        if not nodes:
+            raise self.fail("a game tree needs at least one node ';'")
+        if self.peek() == "(":
+            nodes.extend(self.game_tree())  # the main line is the first variation
+            while self.peek() == "(":
+                self.game_tree()  # other variations are read for syntax and dropped
+        if self.peek() != ")":
+            raise self.fail("expected ')' to close the game tree")
+        self.pos += 1
+        return nodes
+
+    def node(self) -> dict[str, list[str]]:
+        props: dict[str, list[str]] = {}
+        while self.peek().isalpha():
+            start = self.pos
+            while self.pos < len(self.text) and self.text[self.pos].isalpha():
+                self.pos += 1
+            ident = self.text[start : self.pos]
+            if not ident.isupper():
+                raise self.fail(f"property name {ident!r} must be upper-case letters")
+            values = []
+            while self.peek() == "[":
+                values.append(self.value())
+            if not values:
+                raise self.fail(f"property {ident} has no value '[...]'")
+            if ident in props:
+                raise self.fail(f"property {ident} appears twice in one node")
+            props[ident] = values
+        return props
+
+    def value(self) -> str:
+        self.pos += 1  # '['
+        out = []
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            if char == "\\" and self.pos + 1 < len(self.text):
+                out.append(self.text[self.pos + 1])
+                self.pos += 2
+                continue
+            if char == "]":
+                self.pos += 1
+                return "".join(out)
+            out.append(char)
+            self.pos += 1
+        raise self.fail("a property value '[' is never closed with ']'")
+
+
+def read_sgf(text: str) -> GameRecord:
+    parser = _SgfParser(text)
+    try:
+        nodes = parser.game_tree()
+    except RecursionError:
+        raise RecordError("SGF: variations are nested too deeply to read") from None
+    root = nodes[0]
+
+    def single(ident: str, default: str) -> str:
+        values = root.get(ident, [default])
+        if len(values) != 1:
+            raise RecordError(f"SGF property {ident}: expected one value, got {len(values)}")
+        return values[0].strip()
+
+    game_kind = single("GM", "4")
+    if game_kind != "4":
+        raise RecordError(f"SGF property GM[{game_kind}]: this is not a Gomoku record (Gomoku is GM[4])")
+    size_text = single("SZ", "15")
+    if not size_text.isdigit():
+        raise RecordError(f"SGF property SZ[{size_text}]: only square boards are supported, as SZ[15]")
+    rule = single("RU", "freestyle").lower()
+    row_text = single("NR", "5")
+    if not row_text.isdigit():
+        raise RecordError(f"SGF property NR[{row_text}]: expected the row length as a number")
+    try:
+        game = Gomoku(size=int(size_text), rule=rule, n_in_row=int(row_text))
+    except ValueError as error:
+        raise RecordError(f"SGF root properties SZ/RU/NR: {error}") from None
+
+    for node_index, props in enumerate(nodes):
+        for setup in ("AB", "AW", "AE"):
+            if setup in props:
+                raise RecordError(f"SGF property {setup}: setup stones are not supported, only moves B[..] and W[..]")
+        colors = [c for c in ("B", "W") if c in props]
+        if node_index == 0 and colors:
+            raise RecordError("SGF root node: moves belong in the nodes after the root, not in it")
+        if not colors:
+            continue
+        if len(colors) == 2:
+            raise RecordError(f"SGF node {node_index}: a node holds one move, got both B and W")
+        color = colors[0]
+        value = props[color][0]
+        label = f"SGF property {color}[{value}] (move {len(game.moves) + 1})"
+        expected = "B" if game.to_move == BLACK else "W"
+        if color != expected:
+            raise RecordError(f"{label}: it is {'black' if expected == 'B' else 'white'}'s turn")
+        if len(props[color]) != 1 or len(value) != 2 or not all(c in coords.COLUMN_LETTERS for c in value):
+            raise RecordError(f"{label}: expected two letters a..{coords.COLUMN_LETTERS[game.size - 1]}, like 'hh'")
+        x, y = coords.COLUMN_LETTERS.index(value[0]), coords.COLUMN_LETTERS.index(value[1])
+        try:
+            game.play((x, y))
+        except ValueError as error:
+            raise RecordError(f"{label}: {error}") from None
+    return GameRecord.from_game(game, black=single("PB", ""), white=single("PW", ""))
+
+
+# -- files -----------------------------------------------------------------
+def _suffix(path: str | os.PathLike) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix not in RECORD_SUFFIXES:
+        raise RecordError(f"{path}: unknown record type {suffix or '(none)'!r}; use a .psq or .sgf file")
+    return suffix
+
+
+def save_record(record: GameRecord, path: str | os.PathLike) -> None:
+    """Write ``record`` as PSQ or SGF by the file's suffix, atomically."""
+    text = write_psq(record) if _suffix(path) == ".psq" else write_sgf(record)
+    atomic_write_text(path, text)
+
+
+def load_record(path: str | os.PathLike, rule: str = "freestyle", n_in_row: int = 5) -> GameRecord:
+    """Read a PSQ or SGF file by its suffix; ``rule`` and ``n_in_row`` are used for PSQ, which has no rule."""
+    suffix = _suffix(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RecordError(f"{path}: not a text file (expected UTF-8 text)") from None
+    except OSError as error:
+        raise RecordError(f"{path}: cannot read it ({error.strerror})") from None
+    try:
+        return read_psq(text, rule, n_in_row) if suffix == ".psq" else read_sgf(text)
+    except RecordError as error:
+        raise RecordError(f"{path}: {error}") from None

@@ -20,10 +20,12 @@ def seed_playouts(seed):
 
 
 @njit(cache=True)
-def random_playout(board, size, to_move, n_in_row, rule):
+def random_playout(board, size, to_move, n_in_row, rule, moves_out):
     """Play random legal moves on ``board`` (modified in place) until the game ends.
 
     Returns ``(result, moves_played)`` where result is BLACK, WHITE or DRAW.
+    The moves are written to ``moves_out`` as far as it has room (pass an
+    empty array when the order is not wanted).
     In renju a random pick that is forbidden for black is set aside and black
     picks again; those points stay available to white.
     """
@@ -57,6 +59,8 @@ def random_playout(board, size, to_move, n_in_row, rule):
         if move < 0:
             return DRAW, played  # black has only forbidden points left
         board[move] = color
+        if played < moves_out.shape[0]:
+            moves_out[played] = move
         played += 1
         if is_winning_move(board, size, move, color, n_in_row, rule):
             return color, played
@@ -68,9 +72,10 @@ def random_playout(board, size, to_move, n_in_row, rule):
 def count_playout_moves(size, n_in_row, rule, games):
     """Play ``games`` random games from the empty board; return the total number of moves."""
     board = np.zeros(size * size, dtype=np.int8)
+    no_record = np.empty(0, dtype=np.int64)
     total = 0
     for _ in range(games):
         board[:] = EMPTY
-        result, played = random_playout(board, size, BLACK, n_in_row, rule)
+        result, played = random_playout(board, size, BLACK, n_in_row, rule, no_record)
         total += played
     return total

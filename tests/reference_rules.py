@@ -10,10 +10,13 @@ Board: a list of rows, ``board[y][x]`` in {0 empty, 1 black, 2 white}.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 EMPTY, BLACK, WHITE = 0, 1, 2
 DIRECTIONS = [(1, 0), (0, 1), (1, 1), (1, -1)]
 
 
+@lru_cache(maxsize=None)
 def line_points(size, x, y, dx, dy):
     """All points of the board line through (x, y) along (dx, dy), in order."""
     while 0 <= x - dx < size and 0 <= y - dy < size:
@@ -22,7 +25,14 @@ def line_points(size, x, y, dx, dy):
     while 0 <= x < size and 0 <= y < size:
         points.append((x, y))
         x, y = x + dx, y + dy
-    return points
+    return tuple(points)
+
+
+def points_within_four(size, p, dx, dy):
+    """The points of p's line at most 4 steps from p: a five through p can use no others."""
+    points = line_points(size, p[0], p[1], dx, dy)
+    i = points.index(p)
+    return points[max(0, i - 4) : i + 5]
 
 
 def run_containing(board, points, point, color):
@@ -55,7 +65,7 @@ def _four_sets(board, size, p, dx, dy):
     """Map each four through p on this line (a frozenset of its 4 stones) to its completion points."""
     points = line_points(size, p[0], p[1], dx, dy)
     fours = {}
-    for q in points:
+    for q in points_within_four(size, p, dx, dy):
         if board[q[1]][q[0]] != EMPTY:
             continue
         board[q[1]][q[0]] = BLACK
@@ -97,7 +107,10 @@ def is_forbidden(board, size, x, y):
 
 def _is_real_three(board, size, p, dx, dy):
     """Some legal black stone on this line turns it into a straight four through p."""
-    for q in line_points(size, p[0], p[1], dx, dy):
+    window = points_within_four(size, p, dx, dy)
+    if sum(board[y][x] == BLACK for x, y in window) < 3:
+        return False  # a straight four through p and q holds two more black stones near p (saves time)
+    for q in window:
         if board[q[1]][q[0]] != EMPTY:
             continue
         board[q[1]][q[0]] = BLACK
@@ -122,11 +135,14 @@ class ReferenceGame:
         self.to_move = BLACK
         self.winner = 0
         self.count = 0
+        self._forbidden = None  # this position's forbidden points, once computed
 
     def forbidden(self):
         if self.rule != "renju" or self.to_move != BLACK or self.winner:
             return []
-        return forbidden_points(self.board, self.size)
+        if self._forbidden is None:
+            self._forbidden = forbidden_points(self.board, self.size)
+        return self._forbidden
 
     def legal(self):
         if self.winner:
@@ -144,6 +160,7 @@ class ReferenceGame:
         assert self.board[y][x] == EMPTY and not self.winner
         color = self.to_move
         self.board[y][x] = color
+        self._forbidden = None
         self.count += 1
         self.to_move = WHITE if color == BLACK else BLACK
         if is_win(self.board, self.size, x, y, color, self.n_in_row, self.rule):

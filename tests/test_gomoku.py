@@ -1,0 +1,224 @@
+"""The public face of the engine: what other code and people rely on."""
+
+import numpy as np
+import pytest
+
+from games.gomoku import Gomoku
+
+
+def test_a_new_game():
+    g = Gomoku()
+    assert (g.size, g.rule, g.n_in_row) == (15, "freestyle", 5)
+    assert g.to_move == 1 and g.winner == 0 and not g.is_over
+    assert g.moves == [] and g.last_move is None
+    assert g.legal_moves() == list(range(225))
+    assert g.forbidden_moves() == []
+
+
+def test_moves_in_every_form_and_alternating_colours():
+    g = Gomoku(size=15)
+    assert g.play("h8") == 112
+    assert g.play((8, 6)) == 6 * 15 + 8
+    assert g.play(113) == 113
+    assert g.moves == [112, 98, 113]
+    assert g.to_move == 2 and g.last_move == 113
+    assert g.board[112] == 1 and g.board[98] == 2 and g.board[113] == 1
+    assert 112 not in g.legal_moves()
+
+
+@pytest.mark.parametrize("rule", ["freestyle", "standard", "renju"])
+def test_five_in_a_row_wins_for_black(rule):
+    g = Gomoku(rule=rule)
+    for black, white in zip(["a1", "b1", "c1", "d1"], ["a3", "b3", "c3", "d3"]):
+        g.play(black)
+        g.play(white)
+    g.play("e1")
+    assert g.winner == 1 and g.is_over and g.legal_moves() == []
+
+
+def overline_game(rule, maker):
+    """A game where ``maker`` (1 black, 2 white) has XXX.XX on row 1 and is to move: d1 makes six."""
+    row = ["a1", "b1", "c1", "e1", "f1"]
+    scattered = ["a5", "c5", "e5", "g5", "i5"]
+    moves = [m for pair in zip(row, scattered) for m in pair]
+    if maker == 2:
+        moves = ["o15"] + [m for pair in zip(row, scattered) for m in pair]
+    game = Gomoku.from_moves(moves, rule=rule)
+    assert game.to_move == maker
+    return game
+
+
+def test_overline_wins_in_freestyle():
+    g = overline_game("freestyle", 1)
+    g.play("d1")
+    assert g.winner == 1
+
+
+def test_overline_does_not_win_in_standard_and_the_game_goes_on():
+    g = overline_game("standard", 1)
+    g.play("d1")
+    assert g.winner == 0 and g.to_move == 2
+
+
+def test_overline_is_forbidden_to_black_in_renju():
+    g = overline_game("renju", 1)
+    assert g.forbidden_moves() == [14 * 15 + 3]  # d1
+    with pytest.raises(ValueError, match="forbidden"):
+        g.play("d1")
+
+
+def test_white_overline_wins_in_renju():
+    g = overline_game("renju", 2)
+    g.play("d1")
+    assert g.winner == 2
+
+
+def test_white_overline_does_not_win_in_standard():
+    g = overline_game("standard", 2)
+    g.play("d1")
+    assert g.winner == 0
+
+
+def test_full_board_without_a_winner_is_a_draw():
+    # On 5x5 with five in a row needed, this filling has no five anywhere.
+    rows = ["XXOOX", "OOXXO", "XXOOX", "OOXXO", "XXOOX"]
+    black = [y * 5 + x for y in range(5) for x in range(5) if rows[y][x] == "X"]
+    white = [y * 5 + x for y in range(5) for x in range(5) if rows[y][x] == "O"]
+    g = Gomoku(size=5)
+    moves = [m for pair in zip(black, white) for m in pair] + black[len(white):]
+    for move in moves[:-1]:
+        g.play(move)
+    assert g.winner == 0
+    g.play(moves[-1])
+    assert g.winner == 3 and g.is_over and g.result_text() == "draw"
+
+
+def test_undo_restores_the_position_and_reopens_a_finished_game():
+    g = Gomoku()
+    for move in ["a1", "a2", "b1", "b2", "c1", "c2", "d1", "d2"]:
+        g.play(move)
+    board, hash_before = g.board.copy(), g.hash
+    g.play("e1")
+    assert g.is_over
+    assert g.undo() == g.size * 14 + 4
+    assert not g.is_over and g.to_move == 1 and g.hash == hash_before
+    assert np.array_equal(g.board, board)
+    while g.moves:
+        g.undo()
+    assert g.hash == 0 and not g.board.any()
+    with pytest.raises(ValueError, match="nothing to undo"):
+        g.undo()
+
+
+def test_copy_is_independent():
+    g = Gomoku()
+    g.play("h8")
+    c = g.copy()
+    c.play("h9")
+    assert g.moves == [112] and len(c.moves) == 2 and g.board[97] == 0
+
+
+def test_hash_depends_on_stones_not_on_move_order():
+    a = Gomoku.from_moves(["h8", "h9", "i8", "i9"])
+    b = Gomoku.from_moves(["i8", "i9", "h8", "h9"])
+    c = Gomoku.from_moves(["h8", "i9", "i8", "h9"])
+    assert a.hash == b.hash == c.hash
+    assert a.hash != Gomoku.from_moves(["h9", "h8", "i8", "i9"]).hash  # colours swapped
+
+
+def test_n_in_row_is_configurable():
+    g = Gomoku(size=7, n_in_row=4)
+    for move in ["a1", "a2", "b1", "b2", "c1", "c2"]:
+        g.play(move)
+    g.play("d1")
+    assert g.winner == 1
+
+
+def test_renju_forbidden_points_only_when_black_is_to_move():
+    # Black: h8, h9, f10, g10 gives h10 a double-three; white stones far away.
+    g = Gomoku.from_moves(["h8", "a1", "h9", "a3", "f10", "a5", "g10", "a7"], rule="renju")
+    assert g.to_move == 1
+    assert g.forbidden_moves() == [5 * 15 + 7]  # h10
+    assert not g.is_legal("h10") and g.is_legal("h11")
+    assert 5 * 15 + 7 not in g.legal_moves()
+    g.play("o15")
+    assert g.forbidden_moves() == []  # white to move: nothing is forbidden to white
+    assert 5 * 15 + 7 in g.legal_moves()
+
+
+def test_forbidden_moves_are_empty_outside_renju():
+    g = Gomoku.from_moves(["h8", "a1", "h9", "a3", "f10", "a5", "g10", "a7"], rule="freestyle")
+    assert g.forbidden_moves() == [] and g.is_legal("h10")
+
+
+def test_render_marks_stones_last_move_and_forbidden_points():
+    g = Gomoku.from_moves(["h8", "a1", "h9", "a3", "f10", "a5", "g10", "a7"], rule="renju")
+    text = g.render()
+    assert " 8 " in text and "a b c d e f g h i j k l m n o" in text
+    rows = "\n".join(text.splitlines()[:-1])  # the board without the column letters
+    assert rows.count("#") == 1 and rows.count("X") == 4 and rows.count("O") == 3 and rows.count("o") == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(size=4), "board size"),
+        (dict(size=21), "board size"),
+        (dict(rule="go"), "unknown rule"),
+        (dict(rule=None), "unknown rule"),
+        (dict(n_in_row=2), "n_in_row"),
+        (dict(size=5, n_in_row=6), "n_in_row"),
+        (dict(rule="renju", n_in_row=4), "renju"),
+    ],
+)
+def test_bad_game_settings_are_refused(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        Gomoku(**kwargs)
+
+
+def test_illegal_moves_are_refused_with_the_reason_and_change_nothing():
+    g = Gomoku()
+    g.play("h8")
+    before = (g.board.copy(), list(g.moves), g.hash)
+    for bad, words in [("h8", "occupied by a black stone"), ("z1", "malformed"), ((15, 3), "off the"), (-5, "off the")]:
+        with pytest.raises(ValueError, match=words):
+            g.play(bad)
+    assert np.array_equal(g.board, before[0]) and g.moves == before[1] and g.hash == before[2]
+    for move in ["a1", "b1", "a2", "b2", "a3", "b3", "a4", "b4", "a5"]:
+        g.play(move)
+    assert g.winner == 2
+    with pytest.raises(ValueError, match="game is over"):
+        g.play("o15")
+
+
+def test_from_moves_names_the_bad_move():
+    with pytest.raises(ValueError, match="move 3: point h8 is occupied"):
+        Gomoku.from_moves(["h8", "h9", "h8"])
+
+
+def test_from_stones_builds_a_position_with_either_side_to_move():
+    g = Gomoku.from_stones(["h8", "i9"], ["h9"])
+    assert g.to_move == 2 and sorted(g.moves) == [97, 98, 112]
+    g.undo()
+    assert g.to_move == 1
+
+
+@pytest.mark.parametrize(
+    "black, white, words",
+    [
+        (["h8"], ["h9", "h10"], "black must have as many"),
+        (["h8", "h9", "h10"], ["a1"], "black must have as many"),
+        (["h8", "h9"], ["h8"], "two stones on h8"),
+        (["a1", "b1", "c1", "d1", "e1"], ["a3", "b3", "c3", "d3", "e3"], "both black and white"),
+        (["a1", "b1", "c1", "d1", "e1"], ["a3", "b3", "c3", "d3", "o15"], "has moved since"),
+        (["zz"], [], "malformed"),
+    ],
+)
+def test_impossible_positions_are_refused(black, white, words):
+    with pytest.raises(ValueError, match=words):
+        Gomoku.from_stones(black, white)
+
+
+def test_from_stones_sees_a_finished_game():
+    g = Gomoku.from_stones(["a1", "b1", "c1", "d1", "e1"], ["a3", "b3", "c3", "d3"])
+    assert g.winner == 1 and g.is_over

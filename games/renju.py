@@ -148,9 +148,20 @@ _SLOT = 2  # next (line, side) to try: line = slot // 2, side = +1 for even slot
 _THREES = 3
 
 
+def new_three_stack():
+    """Scratch space for :func:`is_forbidden_using`."""
+    return np.empty((MAX_THREE_DEPTH, 4), dtype=np.int64)
+
+
 @njit(cache=True)
 def is_forbidden(board, size, move):
-    """Is the empty point ``move`` forbidden for black?  ``board`` is restored before returning.
+    """Is the empty point ``move`` forbidden for black?  ``board`` is restored before returning."""
+    return is_forbidden_using(board, size, move, np.empty((MAX_THREE_DEPTH, 4), dtype=np.int64))
+
+
+@njit(cache=True)
+def is_forbidden_using(board, size, move, stack):
+    """:func:`is_forbidden` with caller-owned scratch ``stack`` (shape (MAX_THREE_DEPTH, 4), int64).
 
     A three is real only if the point that makes it a straight four is not
     itself forbidden, which needs the same question one level down.  The
@@ -159,13 +170,26 @@ def is_forbidden(board, size, move):
     """
     if board[move] != EMPTY:
         return False
+    x = move % size
+    y = move // size
     board[move] = BLACK
-    verdict, four_lines = _classify(board, size, move % size, move // size)
+    verdict, four_lines = _classify(board, size, x, y)
     if verdict != UNDECIDED:
         board[move] = EMPTY
         return verdict == FORBIDDEN
 
-    stack = np.empty((MAX_THREE_DEPTH, 4), dtype=np.int64)
+    # Cheap bound first: a double-three needs two lines that could become a
+    # straight four at all.  Most points fail here, before any nested check.
+    three_lines = 0
+    for d in range(4):
+        if not four_lines & (1 << d) and (
+            _straight_four_point(board, size, x, y, d, 1) >= 0 or _straight_four_point(board, size, x, y, d, -1) >= 0
+        ):
+            three_lines += 1
+    if three_lines < 2:
+        board[move] = EMPTY
+        return False
+
     stack[0, _MOVE] = move
     stack[0, _FOUR_LINES] = four_lines
     stack[0, _SLOT] = 0
@@ -254,11 +278,12 @@ def _may_be_forbidden(board, size, near):
 
 
 @njit(cache=True)
-def forbidden_mask_into(board, size, out, near):
-    """Write into ``out`` (bool, size*size) which empty points are forbidden for black.
+def forbidden_mask_into(board, size, out, near, stack):
+    """Write into ``out`` (bool, size*size) which empty points are forbidden for black; return how many.
 
-    ``near`` is an int16 scratch array of shape (4, size*size); passing it in
-    keeps repeated calls (search, benchmarks) free of allocation.
+    ``near`` (int16, shape (4, size*size)) and ``stack`` (from
+    :func:`new_three_stack`) are scratch arrays; passing them in keeps
+    repeated calls (search, benchmarks) free of allocation.
     """
     _may_be_forbidden(board, size, near)
     count = 0
@@ -275,7 +300,7 @@ def forbidden_mask_into(board, size, out, near):
             if c > most:
                 most = c
         if lines_with_two >= 2 or most >= 4:
-            if is_forbidden(board, size, p):
+            if is_forbidden_using(board, size, p, stack):
                 out[p] = True
                 count += 1
     return count
@@ -285,7 +310,7 @@ def forbidden_mask(board: np.ndarray, size: int) -> np.ndarray:
     """Boolean mask of the points forbidden to black on ``board`` (whoever is to move)."""
     out = np.zeros(size * size, dtype=np.bool_)
     near = np.zeros((4, size * size), dtype=np.int16)
-    forbidden_mask_into(board, size, out, near)
+    forbidden_mask_into(board, size, out, near, new_three_stack())
     return out
 
 

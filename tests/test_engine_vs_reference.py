@@ -59,13 +59,13 @@ def test_five_in_a_row_matches_reference(size, rule, seed, radius):
     play_side_by_side(size, rule, 5, seed, radius, check_forbidden=False)
 
 
-@settings(max_examples=400)
+@settings(max_examples=800)
 @given(size=st.integers(5, 11), **games_strategy)
 def test_renju_small_boards_match_reference(size, seed, radius):
     play_side_by_side(size, "renju", 5, seed, radius)
 
 
-@settings(max_examples=120)
+@settings(max_examples=200)
 @given(size=st.integers(12, 20), seed=st.integers(0, 2**32 - 1), radius=st.sampled_from([1, 2]))
 def test_renju_large_boards_match_reference(size, seed, radius):
     play_side_by_side(size, "renju", 5, seed, radius)

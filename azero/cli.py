@@ -60,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="play one quick random game and print it",
-        description="Play one game of random moves near the stones already down (no AI yet) and print the "
-        "final board; in renju, black's forbidden points are marked '#'.",
+        description="Play one game of random moves next to the stones already down (no AI yet) and print the "
+        "final board: X black, O white, lower case the last move, '#' black's forbidden points in renju.",
     )
     demo.add_argument("--size", type=_board_size, default=15, help="board size, 5 to 20 (default: %(default)s)")
     _add_rule_options(demo)
@@ -107,7 +107,8 @@ def run_demo(args: argparse.Namespace) -> None:
 
     game = Gomoku(size=args.size, rule=args.rule, n_in_row=args.n_in_row)
     rng = np.random.default_rng(args.seed)
-    play_random_nearby(game, rng)
+    game.play(game.size // 2 * (game.size + 1))  # the first stone on the centre, as people open
+    play_random_nearby(game, rng, radius=1)
     print(game.render())
     print()
     print(f"{game.rule}, {game.size}x{game.size}: {game.result_text()} after {len(game.moves)} moves")

@@ -17,7 +17,7 @@ from games.constants import RULES
 from games.gomoku import Gomoku
 from games.playout import count_playout_moves, seed_playouts
 from games.randomplay import play_random_nearby
-from games.renju import MAX_THREE_DEPTH, forbidden_mask_into
+from games.renju import forbidden_mask_into, new_three_stack
 
 
 @njit(cache=True)
@@ -26,11 +26,11 @@ def _masks_loop(boards, size, repeats):
     n = size * size
     out = np.zeros(n, dtype=np.bool_)
     near = np.zeros((4, n), dtype=np.int16)
-    stack = np.empty((MAX_THREE_DEPTH, 4), dtype=np.int64)
+    frames, points = new_three_stack()
     total = 0
     for _ in range(repeats):
         for i in range(boards.shape[0]):
-            total += forbidden_mask_into(boards[i], size, out, near, stack)
+            total += forbidden_mask_into(boards[i], size, out, near, frames, points)
     return total
 
 

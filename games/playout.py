@@ -10,7 +10,7 @@ from numba import njit
 
 from .constants import BLACK, DRAW, EMPTY, RENJU, WHITE
 from .lines import is_winning_move
-from .renju import is_forbidden
+from .renju import is_forbidden_using, new_three_stack
 
 
 @njit(cache=True)
@@ -36,6 +36,7 @@ def random_playout(board, size, to_move, n_in_row, rule, moves_out):
         if board[p] == EMPTY:
             empties[count] = p
             count += 1
+    frames, points = new_three_stack()
     played = 0
     color = to_move
     while count > 0:
@@ -45,7 +46,7 @@ def random_playout(board, size, to_move, n_in_row, rule, moves_out):
         while live > 0:
             i = np.random.randint(live)
             candidate = empties[i]
-            if rule == RENJU and color == BLACK and is_forbidden(board, size, candidate):
+            if rule == RENJU and color == BLACK and is_forbidden_using(board, size, candidate, frames, points):
                 live -= 1
                 empties[i] = empties[live]
                 empties[live] = candidate

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from .constants import BLACK, EMPTY
-from .lines import DX, DY, run_length
+from .lines import DX, DY
 
 # How many nested "is that point forbidden?" questions a three check may ask.
 # Each level adds a black stone, so the depth is bounded by the board anyway;
@@ -34,47 +34,71 @@ MAX_THREE_DEPTH = 32
 
 
 @njit(cache=True, inline="always")
-def _completes_five(board, size, x, y, dx, dy, side, block):
-    """Would a black stone on the first cell beyond p's block (on ``side`` = +1/-1) make exactly five?
+def _walk(board, size, x, y, dx, dy):
+    """Walk from (x, y) along (dx, dy) past p's block: ``(block, gap, beyond, gap2, beyond2)``.
 
-    ``block`` is the length of the black block through p; ``side`` picks the
-    end.  Returns False when that cell is off the board or not empty.
+    ``block``: black stones next to p on this side.  ``gap``: is the first
+    point after them empty (False if white or off the board)?  ``beyond``:
+    black stones right after that gap.  ``gap2``: is the point after those
+    empty?  ``beyond2``: 1 if a black stone follows that second gap, else 0.
+    These five numbers on each side answer every renju question about the
+    line: fives, fours, and the straight fours that make threes.
     """
-    if side > 0:
-        dist = run_length(board, size, x, y, dx, dy, BLACK) + 1
-    else:
-        dist = run_length(board, size, x, y, -dx, -dy, BLACK) + 1
-    qx = x + side * dist * dx
-    qy = y + side * dist * dy
-    if not (0 <= qx < size and 0 <= qy < size) or board[qy * size + qx] != EMPTY:
-        return False
-    beyond = run_length(board, size, qx, qy, side * dx, side * dy, BLACK)
-    return block + 1 + beyond == 5
+    block = 0
+    x += dx
+    y += dy
+    while 0 <= x < size and 0 <= y < size and board[y * size + x] == BLACK:
+        block += 1
+        x += dx
+        y += dy
+    if not (0 <= x < size and 0 <= y < size) or board[y * size + x] != EMPTY:
+        return block, False, 0, False, 0
+    beyond = 0
+    x += dx
+    y += dy
+    while 0 <= x < size and 0 <= y < size and board[y * size + x] == BLACK:
+        beyond += 1
+        x += dx
+        y += dy
+    if not (0 <= x < size and 0 <= y < size) or board[y * size + x] != EMPTY:
+        return block, True, beyond, False, 0
+    x += dx
+    y += dy
+    beyond2 = 1 if (0 <= x < size and 0 <= y < size and board[y * size + x] == BLACK) else 0
+    return block, True, beyond, True, beyond2
 
 
 @njit(cache=True)
-def fours_in_line(board, size, x, y, dx, dy):
-    """Number of fours (0, 1 or 2) containing the black stone at (x, y) along (dx, dy)."""
-    block = 1 + run_length(board, size, x, y, dx, dy, BLACK) + run_length(board, size, x, y, -dx, -dy, BLACK)
-    wins = 0
-    if _completes_five(board, size, x, y, dx, dy, 1, block):
-        wins += 1
-    if _completes_five(board, size, x, y, dx, dy, -1, block):
-        wins += 1
-    if wins == 2 and block == 4:
-        return 1  # straight four: two ways to complete the same four stones
-    return wins
+def line_shape(board, size, x, y, d):
+    """With black on (x, y), what line d makes: ``(length, fours, plus_point, minus_point)``.
 
-
-@njit(cache=True)
-def is_straight_four(board, size, x, y, dx, dy):
-    """Is the black block through (x, y) along (dx, dy) a straight four?"""
-    block = 1 + run_length(board, size, x, y, dx, dy, BLACK) + run_length(board, size, x, y, -dx, -dy, BLACK)
-    if block != 4:
-        return False
-    return _completes_five(board, size, x, y, dx, dy, 1, block) and _completes_five(
-        board, size, x, y, dx, dy, -1, block
-    )
+    ``length``: the solid black row through (x, y).  ``fours``: how many fours
+    contain (x, y) (0, 1 or 2; a straight four is one).  ``plus_point`` /
+    ``minus_point``: the point on each side that would turn the line into a
+    straight four through (x, y), or -1.  A four or straight four through p
+    is a solid block, so the stone completing it is the first non-black
+    point beyond p's block: one candidate per side.
+    """
+    dx = DX[d]
+    dy = DY[d]
+    b, e1, c1, e2, c2 = _walk(board, size, x, y, dx, dy)
+    a, f1, d1, f2, d2 = _walk(board, size, x, y, -dx, -dy)
+    length = a + b + 1
+    plus_five = e1 and length + 1 + c1 == 5
+    minus_five = f1 and length + 1 + d1 == 5
+    fours = int(plus_five) + int(minus_five)
+    if fours == 2 and length == 4:
+        fours = 1  # straight four: two ways to complete the same four stones
+    plus_point = -1
+    minus_point = -1
+    # Filling the plus gap makes a block of length+1+c1; it is a straight four
+    # when that is 4 and both new ends are empty with no black stone beyond
+    # them (so each completes exactly five).
+    if e1 and length + 1 + c1 == 4 and f1 and d1 == 0 and e2 and c2 == 0:
+        plus_point = (y + (b + 1) * dy) * size + x + (b + 1) * dx
+    if f1 and length + 1 + d1 == 4 and e1 and c1 == 0 and f2 and d2 == 0:
+        minus_point = (y - (a + 1) * dy) * size + x - (a + 1) * dx
+    return length, fours, plus_point, minus_point
 
 
 # Verdicts of the shape check.
@@ -84,84 +108,70 @@ UNDECIDED = 2  # no five, overline or double-four: the threes decide
 
 
 @njit(cache=True)
-def _classify(board, size, x, y):
-    """With black on (x, y): ``(verdict, four_lines)`` from fives, overlines and fours alone.
+def _classify(board, size, x, y, points):
+    """With black on (x, y): the verdict from fives, overlines and fours alone.
 
-    ``four_lines`` has bit d set when line d holds a four (such a line cannot
-    also count as a three).
+    Fills ``points[d, 0..1]`` with line d's two straight-four points (-1 for
+    none, and -1 for both when line d holds a four, which cannot also count
+    as a three).
     """
     five = False
     overline = False
-    for d in range(4):
-        block = (
-            1
-            + run_length(board, size, x, y, DX[d], DY[d], BLACK)
-            + run_length(board, size, x, y, -DX[d], -DY[d], BLACK)
-        )
-        if block == 5:
-            five = True
-        elif block > 5:
-            overline = True
-    if five:
-        return NOT_FORBIDDEN, 0  # a five wins, whatever else the move makes
-    if overline:
-        return FORBIDDEN, 0
     fours = 0
-    four_lines = 0
     for d in range(4):
-        n = fours_in_line(board, size, x, y, DX[d], DY[d])
+        length, n, plus_point, minus_point = line_shape(board, size, x, y, d)
+        if length == 5:
+            five = True
+        elif length > 5:
+            overline = True
+        fours += n
         if n > 0:
-            fours += n
-            four_lines |= 1 << d
-    if fours >= 2:
-        return FORBIDDEN, four_lines
-    return UNDECIDED, four_lines
+            points[d, 0] = -1
+            points[d, 1] = -1
+        else:
+            points[d, 0] = plus_point
+            points[d, 1] = minus_point
+    if five:
+        return NOT_FORBIDDEN  # a five wins, whatever else the move makes
+    if overline or fours >= 2:
+        return FORBIDDEN
+    return UNDECIDED
+
+
+@njit(cache=True, inline="always")
+def _lines_with_straight_four_points(line_points):
+    count = 0
+    for d in range(4):
+        if line_points[d, 0] >= 0 or line_points[d, 1] >= 0:
+            count += 1
+    return count
+
+
+# The explicit stack in is_forbidden: one frame per nested question.
+# frames[depth] = (move, slot, threes); slot is the next (line, side) to try:
+# line = slot // 2, side = slot % 2.  points[depth] holds that frame's
+# straight-four points as filled by _classify.
+_MOVE = 0
+_SLOT = 1
+_THREES = 2
 
 
 @njit(cache=True)
-def _straight_four_point(board, size, x, y, d, side):
-    """The point that would turn line d through black (x, y) into a straight four on ``side``, or -1.
-
-    That stone joins p's block, so it can only be the first non-black point
-    beyond the block on that side.
-    """
-    dx = DX[d] * side
-    dy = DY[d] * side
-    dist = run_length(board, size, x, y, dx, dy, BLACK) + 1
-    qx = x + dist * dx
-    qy = y + dist * dy
-    if not (0 <= qx < size and 0 <= qy < size):
-        return -1
-    q = qy * size + qx
-    if board[q] != EMPTY:
-        return -1
-    board[q] = BLACK
-    straight = is_straight_four(board, size, x, y, DX[d], DY[d])
-    board[q] = EMPTY
-    return q if straight else -1
-
-
-# Frame fields of the explicit stack in is_forbidden.
-_MOVE = 0
-_FOUR_LINES = 1
-_SLOT = 2  # next (line, side) to try: line = slot // 2, side = +1 for even slots, -1 for odd
-_THREES = 3
-
-
 def new_three_stack():
-    """Scratch space for :func:`is_forbidden_using`."""
-    return np.empty((MAX_THREE_DEPTH, 4), dtype=np.int64)
+    """Scratch space for :func:`is_forbidden_using`: ``(frames, points)``."""
+    return np.empty((MAX_THREE_DEPTH, 3), dtype=np.int64), np.empty((MAX_THREE_DEPTH, 4, 2), dtype=np.int64)
 
 
 @njit(cache=True)
 def is_forbidden(board, size, move):
     """Is the empty point ``move`` forbidden for black?  ``board`` is restored before returning."""
-    return is_forbidden_using(board, size, move, np.empty((MAX_THREE_DEPTH, 4), dtype=np.int64))
+    frames, points = new_three_stack()
+    return is_forbidden_using(board, size, move, frames, points)
 
 
 @njit(cache=True)
-def is_forbidden_using(board, size, move, stack):
-    """:func:`is_forbidden` with caller-owned scratch ``stack`` (shape (MAX_THREE_DEPTH, 4), int64).
+def is_forbidden_using(board, size, move, frames, points):
+    """:func:`is_forbidden` with caller-owned scratch from :func:`new_three_stack`.
 
     A three is real only if the point that makes it a straight four is not
     itself forbidden, which needs the same question one level down.  The
@@ -170,40 +180,27 @@ def is_forbidden_using(board, size, move, stack):
     """
     if board[move] != EMPTY:
         return False
-    x = move % size
-    y = move // size
     board[move] = BLACK
-    verdict, four_lines = _classify(board, size, x, y)
+    verdict = _classify(board, size, move % size, move // size, points[0])
     if verdict != UNDECIDED:
         board[move] = EMPTY
         return verdict == FORBIDDEN
 
     # Cheap bound first: a double-three needs two lines that could become a
-    # straight four at all.  Most points fail here, before any nested check.
-    three_lines = 0
-    for d in range(4):
-        if not four_lines & (1 << d) and (
-            _straight_four_point(board, size, x, y, d, 1) >= 0 or _straight_four_point(board, size, x, y, d, -1) >= 0
-        ):
-            three_lines += 1
-    if three_lines < 2:
+    # straight four at all.  Most points stop here, before any nested check.
+    if _lines_with_straight_four_points(points[0]) < 2:
         board[move] = EMPTY
         return False
 
-    stack[0, _MOVE] = move
-    stack[0, _FOUR_LINES] = four_lines
-    stack[0, _SLOT] = 0
-    stack[0, _THREES] = 0
+    frames[0, _MOVE] = move
+    frames[0, _SLOT] = 0
+    frames[0, _THREES] = 0
     depth = 0
     child_forbidden = False
     returning = False
     while True:
-        p = stack[depth, _MOVE]
-        px = p % size
-        py = p // size
-        lines = stack[depth, _FOUR_LINES]
-        slot = stack[depth, _SLOT]
-        threes = stack[depth, _THREES]
+        slot = frames[depth, _SLOT]
+        threes = frames[depth, _THREES]
         if returning:
             # The child frame judged the straight-four point of ``slot``.
             returning = False
@@ -211,28 +208,26 @@ def is_forbidden_using(board, size, move, stack):
                 slot += 1
             else:
                 threes += 1
-                slot = (slot // 2 + 1) * 2  # one three per line: go to the next line
+                slot = (slot // 2 + 1) * 2  # one three per line: go on to the next line
         pushed = False
         while threes < 2 and slot < 8:
             d = slot // 2
-            if lines & (1 << d):
-                slot = (d + 1) * 2
-                continue
-            q = _straight_four_point(board, size, px, py, d, 1 - 2 * (slot % 2))
+            q = points[depth, d, slot % 2]
             if q < 0:
                 slot += 1
                 continue
             board[q] = BLACK
-            q_verdict, q_lines = _classify(board, size, q % size, q // size)
-            if q_verdict == UNDECIDED and depth + 1 < MAX_THREE_DEPTH:
+            q_verdict = _classify(board, size, q % size, q // size, points[depth + 1])
+            if q_verdict == UNDECIDED and _lines_with_straight_four_points(points[depth + 1]) < 2:
+                q_verdict = NOT_FORBIDDEN  # q cannot make two threes
+            if q_verdict == UNDECIDED and depth + 1 < MAX_THREE_DEPTH - 1:
                 # Judge q's threes in a child frame; q stays on the board until it returns.
-                stack[depth, _SLOT] = slot
-                stack[depth, _THREES] = threes
+                frames[depth, _SLOT] = slot
+                frames[depth, _THREES] = threes
                 depth += 1
-                stack[depth, _MOVE] = q
-                stack[depth, _FOUR_LINES] = q_lines
-                stack[depth, _SLOT] = 0
-                stack[depth, _THREES] = 0
+                frames[depth, _MOVE] = q
+                frames[depth, _SLOT] = 0
+                frames[depth, _THREES] = 0
                 pushed = True
                 break
             board[q] = EMPTY
@@ -243,7 +238,7 @@ def is_forbidden_using(board, size, move, stack):
                 slot = (d + 1) * 2
         if pushed:
             continue
-        board[p] = EMPTY
+        board[frames[depth, _MOVE]] = EMPTY
         if depth == 0:
             return threes >= 2
         child_forbidden = threes >= 2
@@ -278,10 +273,10 @@ def _may_be_forbidden(board, size, near):
 
 
 @njit(cache=True)
-def forbidden_mask_into(board, size, out, near, stack):
+def forbidden_mask_into(board, size, out, near, frames, points):
     """Write into ``out`` (bool, size*size) which empty points are forbidden for black; return how many.
 
-    ``near`` (int16, shape (4, size*size)) and ``stack`` (from
+    ``near`` (int16, shape (4, size*size)) and ``frames``, ``points`` (from
     :func:`new_three_stack`) are scratch arrays; passing them in keeps
     repeated calls (search, benchmarks) free of allocation.
     """
@@ -300,7 +295,7 @@ def forbidden_mask_into(board, size, out, near, stack):
             if c > most:
                 most = c
         if lines_with_two >= 2 or most >= 4:
-            if is_forbidden_using(board, size, p, stack):
+            if is_forbidden_using(board, size, p, frames, points):
                 out[p] = True
                 count += 1
     return count
@@ -310,7 +305,8 @@ def forbidden_mask(board: np.ndarray, size: int) -> np.ndarray:
     """Boolean mask of the points forbidden to black on ``board`` (whoever is to move)."""
     out = np.zeros(size * size, dtype=np.bool_)
     near = np.zeros((4, size * size), dtype=np.int16)
-    forbidden_mask_into(board, size, out, near, new_three_stack())
+    frames, points = new_three_stack()
+    forbidden_mask_into(board, size, out, near, frames, points)
     return out
 
 

@@ -234,6 +234,23 @@ CASES = [
          ". . . . . . . . ."),
         (2, 0),
     ),
+    RenjuCase(
+        "recursive_two_levels_four_three_three",
+        "p (the +) makes a three across and a split three on the diagonal X.XX; that diagonal's straight-four "
+        "point (the #) would then make a four and two real threes (a double-three, forbidden), so only one of "
+        "p's threes is real and p is allowed.  Deciding the # needs its own threes' points checked: two levels "
+        "of the recursive rule.  (Found by searching random games for positions where one level is not enough.)",
+        (". . . . . . . .",
+         "O . . . . X . .",
+         ". O . . . . O .",
+         ". O O X . O X O",
+         ". . . . O . O X",
+         ". . . . O X X .",
+         ". . . . X # X .",
+         ". . . . + X X .",
+         ". . . . . . . ."),
+        (0, 1),
+    ),
     # -- double-four -------------------------------------------------------
     RenjuCase(
         "double_four_cross",

@@ -48,16 +48,20 @@ def overline_game(rule, maker):
     return game
 
 
-def test_overline_wins_in_freestyle():
-    g = overline_game("freestyle", 1)
+@pytest.mark.parametrize(
+    "rule, maker, winner",
+    [
+        ("freestyle", 1, 1),  # five or more wins
+        ("freestyle", 2, 2),
+        ("standard", 1, 0),  # exactly five: an overline does not win, and the game goes on
+        ("standard", 2, 0),
+        ("renju", 2, 2),  # white may win with an overline
+    ],
+)
+def test_overline(rule, maker, winner):
+    g = overline_game(rule, maker)
     g.play("d1")
-    assert g.winner == 1
-
-
-def test_overline_does_not_win_in_standard_and_the_game_goes_on():
-    g = overline_game("standard", 1)
-    g.play("d1")
-    assert g.winner == 0 and g.to_move == 2
+    assert g.winner == winner and g.is_over == bool(winner)
 
 
 def test_overline_is_forbidden_to_black_in_renju():
@@ -65,18 +69,6 @@ def test_overline_is_forbidden_to_black_in_renju():
     assert g.forbidden_moves() == [14 * 15 + 3]  # d1
     with pytest.raises(ValueError, match="forbidden"):
         g.play("d1")
-
-
-def test_white_overline_wins_in_renju():
-    g = overline_game("renju", 2)
-    g.play("d1")
-    assert g.winner == 2
-
-
-def test_white_overline_does_not_win_in_standard():
-    g = overline_game("standard", 2)
-    g.play("d1")
-    assert g.winner == 0
 
 
 def test_full_board_without_a_winner_is_a_draw():
@@ -222,3 +214,29 @@ def test_impossible_positions_are_refused(black, white, words):
 def test_from_stones_sees_a_finished_game():
     g = Gomoku.from_stones(["a1", "b1", "c1", "d1", "e1"], ["a3", "b3", "c3", "d3"])
     assert g.winner == 1 and g.is_over
+
+
+def test_renju_black_left_with_only_forbidden_points_is_a_draw():
+    # Found by random playouts on 6x6: after white's c3, black's only empty points are b5 and c2,
+    # and each makes six in a row (b1-b6, a2-f2).
+    moves = [10, 32, 22, 21, 27, 30, 17, 34, 31, 9, 1, 11, 28, 5, 15, 16, 12, 4, 13, 8, 23, 0, 14, 33, 29, 6, 25, 18]
+    moves += [24, 2, 19, 3, 35, 20]
+    g = Gomoku.from_moves(moves[:-1], size=6, rule="renju")
+    assert g.winner == 0 and g.to_move == 2
+    g.play(moves[-1])
+    assert g.winner == 3 and g.is_over and g.legal_moves() == []
+    g.undo()
+    g.play(moves[-1])
+    assert g.winner == 3
+    # The same stones in freestyle: black may still play, and either point wins.
+    free = Gomoku.from_moves(moves, size=6, rule="freestyle")
+    assert free.winner == 0 and free.legal_moves() == [1 * 6 + 1, 4 * 6 + 2]
+
+
+def test_the_rules_layer_never_imports_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, games.gomoku, games.records, games.playout; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 from azero import __version__
@@ -20,24 +21,30 @@ class CommandError(Exception):
     """A problem with what the user asked for: printed as one line, exit status 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (what was wrong, where to look), not a usage dump."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def _board_size(text: str) -> int:
-    from games.coords import MAX_SIZE, MIN_SIZE
+    from games.coords import check_size
 
     try:
-        size = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number from {MIN_SIZE} to {MAX_SIZE}, got {text!r}")
-    if not MIN_SIZE <= size <= MAX_SIZE:
-        raise argparse.ArgumentTypeError(f"board size must be from {MIN_SIZE} to {MAX_SIZE}, got {size}")
-    return size
+        return check_size(int(text))
+    except ValueError as error:
+        if "board size" in str(error):
+            raise argparse.ArgumentTypeError(str(error))
+        raise argparse.ArgumentTypeError(f"expected a whole number for the board size, got {text!r}")
 
 
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    if not value > 0:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
 
@@ -48,7 +55,7 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="azero",
         description="AlphaZero for Gomoku: a fast rules engine, and (as it lands) training, play and an arena.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -72,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser(
         "show",
         help="print a PSQ or SGF game record",
-        description="Read a game record (.psq or .sgf), check every move, and print the final board and moves.",
+        description="Read a game record (.psq or .sgf), check every move, and print the final board and moves. "
+        "--rule and --n-in-row apply to PSQ files, which carry no rule; SGF files name their own.",
     )
     show.add_argument("file", help="the record to show")
     _add_rule_options(show)
@@ -113,7 +121,7 @@ def run_demo(args: argparse.Namespace) -> None:
     print()
     print(f"{game.rule}, {game.size}x{game.size}: {game.result_text()} after {len(game.moves)} moves")
     print("moves: " + " ".join(game.notation(m) for m in game.moves))
-    if args.save:
+    if args.save is not None:
         save_record(GameRecord.from_game(game, black="random", white="random"), args.save)
         print(f"saved to {args.save}")
 

@@ -7,10 +7,8 @@ EMPTY = 0
 BLACK = 1
 WHITE = 2
 
-# Game results (``Gomoku.winner``): 0 while the game goes on.
+# Game results (``Gomoku.winner``): 0 while the game goes on, else BLACK, WHITE or DRAW.
 ONGOING = 0
-BLACK_WINS = BLACK
-WHITE_WINS = WHITE
 DRAW = 3
 
 # Rules, as ints for the kernels.
@@ -23,9 +21,6 @@ RULE_NAMES = {code: name for name, code in RULES.items()}
 
 # Renju's forbidden shapes are defined for five in a row only.
 RENJU_N_IN_ROW = 5
-
-# The four line directions (dx, dy): horizontal, vertical, and the two diagonals.
-DIRECTIONS = ((1, 0), (0, 1), (1, 1), (1, -1))
 
 
 def rule_code(rule: object) -> int:

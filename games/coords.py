@@ -15,13 +15,24 @@ MIN_SIZE = 5
 MAX_SIZE = 20
 COLUMN_LETTERS = "abcdefghijklmnopqrst"  # 20 letters: one per column of the largest board
 
-_NOTATION = re.compile(r"^([a-t])([0-9]{1,2})$")
+_NOTATION = re.compile(r"^([a-t])(0|[1-9][0-9]?)$")  # no leading zeros: "h08" is not a move
+
+
+def whole_number(value: object) -> int | None:
+    """``value`` as an int if it is a Python or numpy integer (not a bool), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or _is_numpy_int(value):
+        return int(value)
+    return None
 
 
 def check_size(size: object) -> int:
     """Return ``size`` as an int, or raise ValueError if it is not a playable board size."""
-    if isinstance(size, bool) or not isinstance(size, int):
+    number = whole_number(size)
+    if number is None:
         raise ValueError(f"board size must be an integer from {MIN_SIZE} to {MAX_SIZE}, got {size!r}")
+    size = number
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"board size must be from {MIN_SIZE} to {MAX_SIZE}, got {size}")
     return size
@@ -58,7 +69,7 @@ def from_notation(text: str, size: int) -> int:
     match = _NOTATION.match(cleaned)
     if match is None:
         last = COLUMN_LETTERS[size - 1]
-        raise ValueError(f"malformed move {text!r}: expected a column a..{last} and a row 1..{size}, like 'h8'")
+        raise ValueError(f"malformed move {text[:20]!r}: expected a column a..{last} and a row 1..{size}, like 'h8'")
     column, row = match.group(1), int(match.group(2))
     x = COLUMN_LETTERS.index(column)
     if x >= size or not 1 <= row <= size:
@@ -69,17 +80,16 @@ def from_notation(text: str, size: int) -> int:
 
 def parse_move(value: object, size: int) -> int:
     """Accept an int index, Gomoku notation (``"h8"``) or an ``(x, y)`` pair; return the index."""
-    if isinstance(value, bool):
-        raise ValueError(f"malformed move {value!r}: expected an int, notation like 'h8', or an (x, y) pair")
-    if isinstance(value, int) or _is_numpy_int(value):
-        return check_move_index(int(value), size)
+    index = whole_number(value)
+    if index is not None:
+        return check_move_index(index, size)
     if isinstance(value, str):
         return from_notation(value, size)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
-        (isinstance(v, int) or _is_numpy_int(v)) and not isinstance(v, bool) for v in value
-    ):
-        return from_xy(int(value[0]), int(value[1]), size)
-    raise ValueError(f"malformed move {value!r}: expected an int, notation like 'h8', or an (x, y) pair")
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        x, y = whole_number(value[0]), whole_number(value[1])
+        if x is not None and y is not None:
+            return from_xy(x, y, size)
+    raise ValueError(f"malformed move {repr(value)[:40]}: expected an int, notation like 'h8', or an (x, y) pair")
 
 
 def _is_numpy_int(value: object) -> bool:

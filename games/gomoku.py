@@ -36,6 +36,17 @@ from .zobrist import zobrist_keys
 COLOR_NAMES = {BLACK: "black", WHITE: "white"}
 
 
+def check_rules(rule: object, n_in_row: object, size: int = coords.MAX_SIZE) -> tuple[int, int]:
+    """Validate a rule name and row length; return ``(rule code, n_in_row)`` or raise ValueError."""
+    code = rule_code(rule)
+    n = coords.whole_number(n_in_row)
+    if n is None or not 3 <= n <= size:
+        raise ValueError(f"n_in_row must be an integer from 3 to the board size ({size}), got {n_in_row!r}")
+    if code == RENJU and n != RENJU_N_IN_ROW:
+        raise ValueError(f"renju is defined for five in a row only, got n_in_row={n}")
+    return code, n
+
+
 class Gomoku:
     """A game of Gomoku under freestyle, standard (exactly five) or renju rules.
 
@@ -48,13 +59,8 @@ class Gomoku:
 
     def __init__(self, size: int = 15, rule: str = "freestyle", n_in_row: int = 5):
         self.size = coords.check_size(size)
-        self.rule_code = rule_code(rule)
+        self.rule_code, self.n_in_row = check_rules(rule, n_in_row, self.size)
         self.rule = RULE_NAMES[self.rule_code]
-        if isinstance(n_in_row, bool) or not isinstance(n_in_row, int) or not 3 <= n_in_row <= self.size:
-            raise ValueError(f"n_in_row must be an integer from 3 to the board size ({self.size}), got {n_in_row!r}")
-        if self.rule_code == RENJU and n_in_row != RENJU_N_IN_ROW:
-            raise ValueError(f"renju is defined for five in a row only, got n_in_row={n_in_row}")
-        self.n_in_row = n_in_row
         self.board = np.zeros(self.size * self.size, dtype=np.int8)
         self.moves: list[int] = []
         self.hash = 0
@@ -125,7 +131,9 @@ class Gomoku:
         color = self.to_move  # after the pop, the side to move is the one who played it
         self.board[index] = EMPTY
         self.hash ^= int(self._keys[color, index])
-        self.winner = ONGOING  # the position before a finished game's last move was unfinished
+        # Judged afresh: a position from ``from_stones`` may hold a row its
+        # made-up move order did not finish last.
+        self.winner = self._position_result()
         return index
 
     def copy(self) -> "Gomoku":
@@ -162,8 +170,10 @@ class Gomoku:
         (white to move).  The move list interleaves the stones in the given
         order so that ``undo`` works; forbidden shapes already on the board are
         accepted, since we do not know the order they were made in.  A
-        position where both sides have a winning row, or where the winner is
-        not the side that moved last, is rejected as impossible.
+        position where both sides have a winning row, where the winner is not
+        the side that moved last, or where no single last move could have made
+        all of the winner's rows, is rejected as impossible.  A stone of the
+        winning row is put last in the move list, so ``undo`` reopens the game.
         """
         game = cls(size=size, rule=rule, n_in_row=n_in_row)
         black_moves = [coords.parse_move(m, game.size) for m in black]
@@ -178,30 +188,46 @@ class Gomoku:
             if move in occupied:
                 raise ValueError(f"impossible position: two stones on {coords.to_notation(move, game.size)}")
             occupied.add(move)
+        for color, moves in ((BLACK, black_moves), (WHITE, white_moves)):
+            for move in moves:
+                game.board[move] = color
+                game.hash ^= int(game._keys[color, move])
+        winners = find_winner(game.board, game.size, game.n_in_row, game.rule_code)
+        if winners == (BLACK | WHITE):
+            raise ValueError("impossible position: both black and white have a winning row")
+        last_color = BLACK if len(black_moves) > len(white_moves) else WHITE
+        if winners and winners != last_color:
+            # The side with the winning row must have moved last for the game to have stopped there.
+            raise ValueError(
+                f"impossible position: {COLOR_NAMES[winners]} has a winning row but {COLOR_NAMES[3 - winners]} "
+                "has moved since"
+            )
+        if winners:
+            # Play a stone of the winning row last, so that the game ended on it and undo reopens it.
+            last_stones = black_moves if last_color == BLACK else white_moves
+            finisher = game._finishing_stone(last_stones, last_color)
+            last_stones.remove(finisher)
+            last_stones.append(finisher)
         order = []
         for i, move in enumerate(black_moves):
             order.append(move)
             if i < len(white_moves):
                 order.append(white_moves[i])
-        for i, move in enumerate(order):
-            color = BLACK if i % 2 == 0 else WHITE
-            game.board[move] = color
-            game.hash ^= int(game._keys[color, move])
         game.moves = order
-        winners = find_winner(game.board, game.size, game.n_in_row, game.rule_code)
-        if winners == (BLACK | WHITE):
-            raise ValueError("impossible position: both black and white have a winning row")
-        if winners:
-            # The side with the winning row must have moved last for the game to have stopped there.
-            if winners != game.board[order[-1]]:
-                raise ValueError(
-                    f"impossible position: {COLOR_NAMES[winners]} has a winning row but {COLOR_NAMES[game.to_move]} "
-                    "has moved since"
-                )
-            game.winner = winners
-        elif not np.any(game.board == EMPTY):
-            game.winner = DRAW
+        game.winner = game._position_result()
         return game
+
+    def _finishing_stone(self, stones: list[int], color: int) -> int:
+        """A stone whose removal leaves ``color`` with no winning row; ValueError if none does."""
+        for move in stones:
+            self.board[move] = EMPTY
+            still_won = find_winner(self.board, self.size, self.n_in_row, self.rule_code) & color
+            self.board[move] = color
+            if not still_won:
+                return move
+        raise ValueError(
+            f"impossible position: {COLOR_NAMES[color]} has winning rows that no single last move could have made"
+        )
 
     # -- people's view -------------------------------------------------------
     def notation(self, move: int) -> str:
@@ -245,15 +271,26 @@ class Gomoku:
         if self.rule_code == RENJU and self.to_move == BLACK and is_forbidden(self.board, self.size, index):
             raise ValueError(f"point {self.notation(index)} is forbidden to black under renju rules")
 
-    def _result_after(self, index: int, color: int) -> int:
-        if is_winning_move(self.board, self.size, index, color, self.n_in_row, self.rule_code):
-            return color
+    def _position_result(self) -> int:
+        """The result of the current position, judged from the whole board."""
+        winners = find_winner(self.board, self.size, self.n_in_row, self.rule_code)
+        if winners:
+            return winners
+        return self._draw_or_ongoing()
+
+    def _draw_or_ongoing(self) -> int:
         if len(self.moves) == self.size * self.size:
             return DRAW
         # In renju black may be left with only forbidden points: nobody can win, so it is a draw.
-        if self.rule_code == RENJU and color == WHITE and not black_has_legal_move(self.board, self.size):
+        if self.rule_code == RENJU and self.to_move == BLACK and not black_has_legal_move(self.board, self.size):
             return DRAW
         return ONGOING
+
+    def _result_after(self, index: int, color: int) -> int:
+        """The result after ``color`` played ``index``: only the lines through the move can have changed."""
+        if is_winning_move(self.board, self.size, index, color, self.n_in_row, self.rule_code):
+            return color
+        return self._draw_or_ongoing()
 
     def result_text(self) -> str:
         return {ONGOING: "still playing", BLACK: "black won", WHITE: "white won", DRAW: "draw"}[self.winner]

@@ -51,11 +51,11 @@ def random_playout(board, size, to_move, n_in_row, rule, moves_out):
                 empties[i] = empties[live]
                 empties[live] = candidate
                 continue
+            # Fill the hole with the last empty point; set-aside points stay in
+            # [0, count), so white can still pick them.
             move = candidate
             count -= 1
             empties[i] = empties[count]
-            # keep the set-aside forbidden points inside the live range for white
-            empties[count] = move
             break
         if move < 0:
             return DRAW, played  # black has only forbidden points left

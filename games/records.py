@@ -24,9 +24,21 @@ from pathlib import Path
 from . import coords
 from .atomic import atomic_write_text
 from .constants import BLACK, DRAW, ONGOING, WHITE
-from .gomoku import Gomoku
+from .gomoku import COLOR_NAMES, Gomoku, check_rules
 
 RECORD_SUFFIXES = (".psq", ".sgf")
+MAX_NAME_LENGTH = 100  # player names longer than this are cut
+
+
+def _clean(text: str, limit: int = 40) -> str:
+    """A stranger's text made safe for a one-line message: control characters escaped, cut short."""
+    cut = text[:limit].encode("unicode_escape").decode("ascii")
+    return cut + ("..." if len(text) > limit else "")
+
+
+def _player_name(text: str) -> str:
+    """A player name from a file, without control characters (no terminal escapes) and cut short."""
+    return "".join(char for char in text if char.isprintable())[:MAX_NAME_LENGTH].strip()
 
 
 class RecordError(ValueError):
@@ -51,9 +63,10 @@ class GameRecord:
 
 
 # -- PSQ -------------------------------------------------------------------
-_PSQ_HEADER = re.compile(r"^\s*Piskvorky\s+(\d+)\s*x\s*(\d+)\b", re.IGNORECASE)
+# Numbers are bounded so that a hostile file cannot ask int() for a thousand-digit number.
+_PSQ_HEADER = re.compile(r"^\s*Piskvorky\s+(\d{1,6})\s*x\s*(\d{1,6})\b", re.IGNORECASE)
 _PSQ_MOVE_START = re.compile(r"^\s*-?\d+\s*,")
-_PSQ_MOVE = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*(?:,\s*-?\d+\s*)?$")
+_PSQ_MOVE = re.compile(r"^\s*(\d{1,6})\s*,\s*(\d{1,6})\s*(?:,\s*-?\d{1,12}\s*)?$")
 
 
 def write_psq(record: GameRecord) -> str:
@@ -65,12 +78,14 @@ def write_psq(record: GameRecord) -> str:
 
 
 def read_psq(text: str, rule: str = "freestyle", n_in_row: int = 5) -> GameRecord:
+    """Read a PSQ record; PSQ carries no rule, so ``rule`` and ``n_in_row`` say which (ValueError if bad)."""
+    check_rules(rule, n_in_row)  # the caller's mistake, not the file's: raise before reading
     lines = text.splitlines()
     if not lines:
         raise RecordError("PSQ line 1: the file is empty; expected a header like 'Piskvorky 15x15, 11:11, 0'")
     header = _PSQ_HEADER.match(lines[0])
     if header is None:
-        raise RecordError(f"PSQ line 1: expected a header like 'Piskvorky 15x15, 11:11, 0', got {lines[0][:60]!r}")
+        raise RecordError(f"PSQ line 1: expected a header like 'Piskvorky 15x15, 11:11, 0', got '{_clean(lines[0])}'")
     width, height = int(header.group(1)), int(header.group(2))
     if width != height:
         raise RecordError(f"PSQ line 1: only square boards are supported, got {width}x{height}")
@@ -83,7 +98,7 @@ def read_psq(text: str, rule: str = "freestyle", n_in_row: int = 5) -> GameRecor
             break  # the move list ends; what follows (engine names, ...) is not ours to read
         move = _PSQ_MOVE.match(line)
         if move is None:
-            raise RecordError(f"PSQ line {number}: malformed move {line.strip()[:40]!r}: expected 'x,y,time'")
+            raise RecordError(f"PSQ line {number}: malformed move '{_clean(line.strip())}': expected 'x,y,time'")
         x, y = int(move.group(1)) - 1, int(move.group(2)) - 1
         try:
             game.play((x, y))
@@ -160,14 +175,14 @@ class _SgfParser:
                 self.pos += 1
             ident = self.text[start : self.pos]
             if not ident.isupper():
-                raise self.fail(f"property name {ident!r} must be upper-case letters")
+                raise self.fail(f"property name '{_clean(ident)}' must be upper-case letters")
             values = []
             while self.peek() == "[":
                 values.append(self.value())
             if not values:
-                raise self.fail(f"property {ident} has no value '[...]'")
+                raise self.fail(f"property {_clean(ident)} has no value '[...]'")
             if ident in props:
-                raise self.fail(f"property {ident} appears twice in one node")
+                raise self.fail(f"property {_clean(ident)} appears twice in one node")
             props[ident] = values
         return props
 
@@ -177,8 +192,12 @@ class _SgfParser:
         while self.pos < len(self.text):
             char = self.text[self.pos]
             if char == "\\" and self.pos + 1 < len(self.text):
-                out.append(self.text[self.pos + 1])
+                escaped = self.text[self.pos + 1]
                 self.pos += 2
+                if escaped == "\r" and self.text[self.pos : self.pos + 1] == "\n":
+                    self.pos += 1
+                if escaped not in "\r\n":  # a backslash before a line break is a soft break: both vanish
+                    out.append(escaped)
                 continue
             if char == "]":
                 self.pos += 1
@@ -202,18 +221,22 @@ def read_sgf(text: str) -> GameRecord:
             raise RecordError(f"SGF property {ident}: expected one value, got {len(values)}")
         return values[0].strip()
 
+    def number(ident: str, default: str) -> int:
+        text = single(ident, default)
+        if ":" in text and ident == "SZ":
+            raise RecordError(f"SGF property SZ[{_clean(text)}]: only square boards are supported, as SZ[15]")
+        if not (text.isascii() and text.isdigit() and len(text) <= 6):
+            raise RecordError(f"SGF property {ident}[{_clean(text)}]: expected a whole number")
+        return int(text)
+
     game_kind = single("GM", "4")
     if game_kind != "4":
-        raise RecordError(f"SGF property GM[{game_kind}]: this is not a Gomoku record (Gomoku is GM[4])")
-    size_text = single("SZ", "15")
-    if not size_text.isdigit():
-        raise RecordError(f"SGF property SZ[{size_text}]: only square boards are supported, as SZ[15]")
+        raise RecordError(f"SGF property GM[{_clean(game_kind)}]: this is not a Gomoku record (Gomoku is GM[4])")
+    size = number("SZ", "15")
     rule = single("RU", "freestyle").lower()
-    row_text = single("NR", "5")
-    if not row_text.isdigit():
-        raise RecordError(f"SGF property NR[{row_text}]: expected the row length as a number")
+    n_in_row = number("NR", "5")
     try:
-        game = Gomoku(size=int(size_text), rule=rule, n_in_row=int(row_text))
+        game = Gomoku(size=size, rule=rule[:40], n_in_row=n_in_row)
     except ValueError as error:
         raise RecordError(f"SGF root properties SZ/RU/NR: {error}") from None
 
@@ -230,10 +253,10 @@ def read_sgf(text: str) -> GameRecord:
             raise RecordError(f"SGF node {node_index}: a node holds one move, got both B and W")
         color = colors[0]
         value = props[color][0]
-        label = f"SGF property {color}[{value}] (move {len(game.moves) + 1})"
+        label = f"SGF property {color}[{_clean(value, 10)}] (move {len(game.moves) + 1})"
         expected = "B" if game.to_move == BLACK else "W"
         if color != expected:
-            raise RecordError(f"{label}: it is {'black' if expected == 'B' else 'white'}'s turn")
+            raise RecordError(f"{label}: it is {COLOR_NAMES[game.to_move]}'s turn")
         if len(props[color]) != 1 or len(value) != 2 or not all(c in coords.COLUMN_LETTERS for c in value):
             raise RecordError(f"{label}: expected two letters a..{coords.COLUMN_LETTERS[game.size - 1]}, like 'hh'")
         x, y = coords.COLUMN_LETTERS.index(value[0]), coords.COLUMN_LETTERS.index(value[1])
@@ -241,7 +264,7 @@ def read_sgf(text: str) -> GameRecord:
             game.play((x, y))
         except ValueError as error:
             raise RecordError(f"{label}: {error}") from None
-    return GameRecord.from_game(game, black=single("PB", ""), white=single("PW", ""))
+    return GameRecord.from_game(game, black=_player_name(single("PB", "")), white=_player_name(single("PW", "")))
 
 
 # -- files -----------------------------------------------------------------
@@ -261,8 +284,9 @@ def save_record(record: GameRecord, path: str | os.PathLike) -> None:
 def load_record(path: str | os.PathLike, rule: str = "freestyle", n_in_row: int = 5) -> GameRecord:
     """Read a PSQ or SGF file by its suffix; ``rule`` and ``n_in_row`` are used for PSQ, which has no rule."""
     suffix = _suffix(path)
+    check_rules(rule, n_in_row)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # -sig: a byte-order mark some editors add is skipped
     except UnicodeDecodeError:
         raise RecordError(f"{path}: not a text file (expected UTF-8 text)") from None
     except OSError as error:

@@ -300,6 +300,9 @@ def forbidden_mask_into(board, size, out, near, frames, points):
 
 def forbidden_mask(board: np.ndarray, size: int) -> np.ndarray:
     """Boolean mask of the points forbidden to black on ``board`` (whoever is to move)."""
+    # The kernels trust their arrays (numba does not check bounds), so check them here.
+    if not (isinstance(board, np.ndarray) and board.dtype == np.int8 and board.shape == (size * size,)):
+        raise ValueError(f"board must be an int8 array of shape ({size * size},) for size {size}")
     out = np.zeros(size * size, dtype=np.bool_)
     near = np.zeros((4, size * size), dtype=np.int16)
     frames, points = new_three_stack()

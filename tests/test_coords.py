@@ -36,6 +36,8 @@ def test_every_point_round_trips_through_each_form(size):
         ("p8", "off the"),
         ("", "malformed"),
         ("8h", "malformed"),
+        ("h08", "malformed"),
+        ("h" + "1" * 5000, "malformed"),
         (225, "off the"),
         (-1, "off the"),
         ((15, 0), "off the"),
@@ -56,3 +58,8 @@ def test_bad_moves_say_what_is_wrong(bad, words):
 def test_bad_sizes_are_refused(size):
     with pytest.raises(ValueError, match="board size"):
         coords.check_size(size)
+
+
+def test_numpy_integers_are_accepted_where_ints_are():
+    assert coords.check_size(np.int64(9)) == 9
+    assert coords.parse_move((np.int32(3), np.int64(4)), 9) == 39

@@ -216,6 +216,36 @@ def test_from_stones_sees_a_finished_game():
     assert g.winner == 1 and g.is_over
 
 
+def test_undo_after_from_stones_takes_back_a_stone_of_the_winning_row():
+    # The winning row is not listed last; the move order that from_stones makes up must end on it.
+    g = Gomoku.from_stones(["a1", "b1", "c1", "d1", "e1", "o14"], ["a3", "b3", "c3", "o15", "n15"])
+    assert g.winner == 1
+    taken = g.notation(g.undo())
+    assert taken in {"a1", "b1", "c1", "d1", "e1"} and g.winner == 0 and g.to_move == 1
+    g.play(taken)
+    assert g.winner == 1
+
+
+def test_from_stones_refuses_two_wins_no_single_move_could_make():
+    black = ["a1", "b1", "c1", "d1", "e1", "a10", "b10", "c10", "d10", "e10"]
+    white = ["a3", "c3", "e3", "g3", "i3", "a5", "c5", "e5", "g5"]
+    with pytest.raises(ValueError, match="no single last move"):
+        Gomoku.from_stones(black, white)
+
+
+def test_from_stones_sees_a_renju_draw():
+    drawn = Gomoku.from_moves(
+        [10, 32, 22, 21, 27, 30, 17, 34, 31, 9, 1, 11, 28, 5, 15, 16, 12, 4, 13, 8, 23, 0, 14, 33, 29, 6, 25, 18]
+        + [24, 2, 19, 3, 35, 20],
+        size=6,
+        rule="renju",
+    )
+    black = [m for m in range(36) if drawn.board[m] == 1]
+    white = [m for m in range(36) if drawn.board[m] == 2]
+    g = Gomoku.from_stones(black, white, size=6, rule="renju")
+    assert g.winner == 3 and g.legal_moves() == []
+
+
 def test_renju_black_left_with_only_forbidden_points_is_a_draw():
     # Found by random playouts on 6x6: after white's c3, black's only empty points are b5 and c2,
     # and each makes six in a row (b1-b6, a2-f2).
@@ -240,3 +270,12 @@ def test_the_rules_layer_never_imports_torch():
     code = "import sys, games.gomoku, games.records, games.playout; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_mask_kernel_wrapper_checks_its_array():
+    from games.renju import forbidden_mask
+
+    with pytest.raises(ValueError, match="int8 array of shape \\(225,\\)"):
+        forbidden_mask(np.zeros(10, dtype=np.int8), 15)
+    with pytest.raises(ValueError, match="int8"):
+        forbidden_mask(np.zeros(225, dtype=np.int64), 15)

@@ -71,6 +71,32 @@ def test_sgf_escaped_brackets_in_names():
     assert record.black == "a]b" and record.moves == [112]
 
 
+def test_sgf_soft_line_breaks_vanish():
+    assert read_sgf("(;GM[4]SZ[15]PB[Ali\\\nce]PW[Bo\\\r\nb];B[hh])").black == "Alice"
+    assert read_sgf("(;GM[4]SZ[15]PW[Bo\\\r\nb];B[hh])").white == "Bob"
+
+
+def test_player_names_lose_control_characters():
+    record = read_sgf("(;GM[4]SZ[15]PB[\x1b[31mRED\x07]PW[" + "w" * 500 + "];B[hh])")
+    assert record.black == "[31mRED" and len(record.white) == 100
+
+
+def test_a_byte_order_mark_is_skipped(tmp_path):
+    (tmp_path / "bom.sgf").write_bytes(b"\xef\xbb\xbf(;GM[4]SZ[15];B[hh])")
+    (tmp_path / "bom.psq").write_bytes(b"\xef\xbb\xbfPiskvorky 15x15, 11:11, 0\n8,8,0\n")
+    assert load_record(tmp_path / "bom.sgf").moves == load_record(tmp_path / "bom.psq").moves == [112]
+
+
+def test_hostile_text_in_errors_is_escaped_and_cut_short():
+    for text in ["(;GM[4]SZ[15];B[h\nAlso: a fake line])", "(;GM[4]SZ[15];B[" + "x" * 10**6 + "])"]:
+        with pytest.raises(RecordError) as error:
+            read_sgf(text)
+        assert "\n" not in str(error.value) and len(str(error.value)) < 200
+    with pytest.raises(RecordError) as error:
+        read_psq("Piskvorky 15x15\n8,8,\x1b[2J\n")
+    assert "\x1b" not in str(error.value) and "\\x1b" in str(error.value)
+
+
 @pytest.mark.parametrize(
     "text, words",
     [
@@ -82,6 +108,8 @@ def test_sgf_escaped_brackets_in_names():
         ("Piskvorky 15x15, 11:11, 0\n8,8,0\n8,8,0\n", "line 3: point h8 is occupied"),
         ("Piskvorky 15x15, 11:11, 0\n8,8,0\n16,1,0\n", "line 3: point \\(15, 0\\) is off"),
         ("Piskvorky 15x15, 11:11, 0\n0,1,0\n", "line 2: point \\(-1, 0\\) is off"),
+        ("Piskvorky 15x15\n" + "1" * 5000 + ",1,0\n", "line 2: malformed move"),
+        ("Piskvorky " + "1" * 5000 + "x15\n", "line 1: expected a header"),
     ],
 )
 def test_bad_psq_names_the_line(text, words):
@@ -111,6 +139,9 @@ def test_psq_forbidden_move_is_refused_under_renju():
         ("(;GM[4]SZ[15];B[hh]", "expected '\\)'"),
         ("(;GM[1]SZ[19];B[dd])", "GM\\[1\\]: this is not a Gomoku record"),
         ("(;GM[4]SZ[15:13])", "only square boards"),
+        ("(;GM[4]SZ[abc])", "SZ\\[abc\\]: expected a whole number"),
+        ("(;GM[4]SZ[" + "9" * 5000 + "])", "expected a whole number"),
+        ("(;GM[4]NR[five])", "NR\\[five\\]: expected a whole number"),
         ("(;GM[4]SZ[30])", "board size"),
         ("(;GM[4]RU[go])", "unknown rule"),
         ("(;GM[4]SZ[15];B[hh];B[ii])", "B\\[ii\\] \\(move 2\\): it is white's turn"),
@@ -143,6 +174,30 @@ def test_save_and_load_by_suffix(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["GAME.SGF", "game.psq", "game.sgf"]  # no temp files left behind
 
 
+def test_rule_mistakes_are_the_callers_not_the_files():
+    with pytest.raises(ValueError, match="renju is defined for five") as error:
+        read_psq("Piskvorky 15x15, 11:11, 0\n", rule="renju", n_in_row=4)
+    assert "PSQ" not in str(error.value)
+
+
+def test_saving_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    path = tmp_path / "game.sgf"
+    save_record(random_record(9, "freestyle", 1), path)
+    os.chmod(path, 0o640)
+    save_record(random_record(9, "freestyle", 2), path)
+    assert os.stat(path).st_mode & 0o777 == 0o640
+    fresh = tmp_path / "fresh.sgf"
+    save_record(random_record(9, "freestyle", 3), fresh)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(fresh).st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_save_into_a_missing_folder_names_the_target(tmp_path):
+    with pytest.raises(OSError, match="cannot write .*missing.*game.sgf: No such file"):
+        save_record(random_record(9, "freestyle", 1), tmp_path / "missing" / "game.sgf")
+
+
 def test_file_errors_are_record_errors(tmp_path):
     with pytest.raises(RecordError, match="unknown record type '.txt'"):
         save_record(GameRecord(), tmp_path / "game.txt")
@@ -169,3 +224,24 @@ def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
         save_record(random_record(15, "freestyle", 2), path)
     assert path.read_text() == before
     assert os.listdir(tmp_path) == ["game.sgf"]
+
+
+@settings(max_examples=300)
+@given(text=st.text(alphabet=st.sampled_from(list("(;)[]\\ABGMPSWZRUNX0123456789abhz:,\n x")), max_size=80))
+def test_sgf_reader_fuzz_raises_only_record_errors(text):
+    try:
+        read_sgf(text)
+    except RecordError:
+        pass
+
+
+@settings(max_examples=300)
+@given(seed=st.integers(0, 10**9), cut=st.integers(0, 400), junk=st.text(max_size=5))
+def test_mutated_records_raise_only_record_errors(seed, cut, junk):
+    record = random_record(9, "renju", seed, max_moves=20)
+    for text, reader in [(write_sgf(record), read_sgf), (write_psq(record), read_psq)]:
+        broken = text[:cut] + junk + text[cut + len(junk) :]
+        try:
+            reader(broken)
+        except RecordError:
+            pass

@@ -4,3 +4,8 @@ Start with :class:`games.gomoku.Gomoku`; moves change form only in
 :mod:`games.coords`; records live in :mod:`games.records`.  Nothing here
 imports torch or pygame.
 """
+
+from . import numba_cache
+
+# Before any kernel is compiled: compiled code is cached per source version (see numba_cache).
+numba_cache.configure()

@@ -4,7 +4,8 @@ Inside the engine a move is an int ``y * size + x`` with ``x`` the column from
 the left and ``y`` the row from the top (as the Gomocup protocol and the screen
 count).  People see Gomoku notation: a column letter ``a``..``t`` from the left
 and a row number ``1``..``size`` from the bottom, so ``h8`` is the centre of
-15x15.  Records and the protocol speak ``(x, y)`` pairs.
+15x15.  The protocol speaks 0-based ``(x, y)`` pairs, PSQ records 1-based
+ones, and SGF two letters counted from the top-left corner (``hh``).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def check_move_index(move: int, size: int) -> int:
 def to_notation(move: int, size: int) -> str:
     """Gomoku notation of a move index: ``to_notation(112, 15) == "h8"``."""
     x, y = to_xy(move, size)
-    return f"{COLUMN_LETTERS[x]}{size - y}"
+    return f"{COLUMN_LETTERS[x]}{row_label(y, size)}"
 
 
 def from_notation(text: str, size: int) -> int:
@@ -76,6 +77,42 @@ def from_notation(text: str, size: int) -> int:
         last = COLUMN_LETTERS[size - 1]
         raise ValueError(f"move {text!r} is off the {size}x{size} board (columns a..{last}, rows 1..{size})")
     return from_xy(x, size - row, size)
+
+
+def column_labels(size: int) -> str:
+    """The column letters of a board, left to right, as people see them."""
+    return COLUMN_LETTERS[:size]
+
+
+def row_label(y: int, size: int) -> int:
+    """The row number people see for engine row ``y`` (rows count from the bottom)."""
+    return size - y
+
+
+def to_sgf(move: int, size: int) -> str:
+    """SGF point of a move: column letter then row letter, from the top-left (``"hh"`` = h8 on 15x15)."""
+    x, y = to_xy(move, size)
+    return COLUMN_LETTERS[x] + COLUMN_LETTERS[y]
+
+
+def from_sgf(text: str, size: int) -> int:
+    """Move index of an SGF point such as ``"hh"``."""
+    if len(text) != 2 or not all(c in COLUMN_LETTERS for c in text):
+        raise ValueError(f"expected two letters a..{COLUMN_LETTERS[size - 1]}, like 'hh'")
+    return from_xy(COLUMN_LETTERS.index(text[0]), COLUMN_LETTERS.index(text[1]), size)
+
+
+def to_psq(move: int, size: int) -> tuple[int, int]:
+    """PSQ point of a move: ``(x, y)`` counted from 1, y from the top."""
+    x, y = to_xy(move, size)
+    return x + 1, y + 1
+
+
+def from_psq(x: int, y: int, size: int) -> int:
+    """Move index of a PSQ point (1-based ``x, y``)."""
+    if not (1 <= x <= size and 1 <= y <= size):
+        raise ValueError(f"point {x},{y} is off the {size}x{size} board (PSQ counts 1 to {size})")
+    return from_xy(x - 1, y - 1, size)
 
 
 def parse_move(value: object, size: int) -> int:

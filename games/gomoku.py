@@ -251,8 +251,8 @@ class Gomoku:
                     cells.append("#")
                 else:
                     cells.append(".")
-            lines.append(f"{self.size - y:>2} " + " ".join(cells))
-        lines.append("   " + " ".join(coords.COLUMN_LETTERS[: self.size]))
+            lines.append(f"{coords.row_label(y, self.size):>2} " + " ".join(cells))
+        lines.append("   " + " ".join(coords.column_labels(self.size)))
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -72,8 +72,8 @@ _PSQ_MOVE = re.compile(r"^\s*(\d{1,6})\s*,\s*(\d{1,6})\s*(?:,\s*-?\d{1,12}\s*)?$
 def write_psq(record: GameRecord) -> str:
     lines = [f"Piskvorky {record.size}x{record.size}, 11:11, 0"]
     for move in record.moves:
-        x, y = coords.to_xy(move, record.size)
-        lines.append(f"{x + 1},{y + 1},0")
+        x, y = coords.to_psq(move, record.size)
+        lines.append(f"{x},{y},0")
     return "\n".join(lines) + "\n"
 
 
@@ -99,9 +99,8 @@ def read_psq(text: str, rule: str = "freestyle", n_in_row: int = 5) -> GameRecor
         move = _PSQ_MOVE.match(line)
         if move is None:
             raise RecordError(f"PSQ line {number}: malformed move '{_clean(line.strip())}': expected 'x,y,time'")
-        x, y = int(move.group(1)) - 1, int(move.group(2)) - 1
         try:
-            game.play((x, y))
+            game.play(coords.from_psq(int(move.group(1)), int(move.group(2)), game.size))
         except ValueError as error:
             raise RecordError(f"PSQ line {number}: {error}") from None
     return GameRecord.from_game(game)
@@ -125,8 +124,7 @@ def write_sgf(record: GameRecord) -> str:
         root += "RE[" + {BLACK: "B+", WHITE: "W+", DRAW: "0"}[game.winner] + "]"
     nodes = [root]
     for i, move in enumerate(record.moves):
-        x, y = coords.to_xy(move, record.size)
-        nodes.append(f";{'B' if i % 2 == 0 else 'W'}[{coords.COLUMN_LETTERS[x]}{coords.COLUMN_LETTERS[y]}]")
+        nodes.append(f";{'B' if i % 2 == 0 else 'W'}[{coords.to_sgf(move, record.size)}]")
     return "(" + "\n".join(nodes) + ")\n"
 
 
@@ -257,11 +255,10 @@ def read_sgf(text: str) -> GameRecord:
         expected = "B" if game.to_move == BLACK else "W"
         if color != expected:
             raise RecordError(f"{label}: it is {COLOR_NAMES[game.to_move]}'s turn")
-        if len(props[color]) != 1 or len(value) != 2 or not all(c in coords.COLUMN_LETTERS for c in value):
-            raise RecordError(f"{label}: expected two letters a..{coords.COLUMN_LETTERS[game.size - 1]}, like 'hh'")
-        x, y = coords.COLUMN_LETTERS.index(value[0]), coords.COLUMN_LETTERS.index(value[1])
+        if len(props[color]) != 1:
+            raise RecordError(f"{label}: a move has one point, got {len(props[color])}")
         try:
-            game.play((x, y))
+            game.play(coords.from_sgf(value, game.size))
         except ValueError as error:
             raise RecordError(f"{label}: {error}") from None
     return GameRecord.from_game(game, black=_player_name(single("PB", "")), white=_player_name(single("PW", "")))

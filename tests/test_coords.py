@@ -60,6 +60,20 @@ def test_bad_sizes_are_refused(size):
         coords.check_size(size)
 
 
+@pytest.mark.parametrize("size", [5, 15, 20])
+def test_record_points_round_trip(size):
+    for move in range(size * size):
+        assert coords.from_sgf(coords.to_sgf(move, size), size) == move
+        assert coords.from_psq(*coords.to_psq(move, size), size) == move
+    assert coords.to_sgf(112, 15) == "hh" and coords.to_psq(0, 15) == (1, 1)
+
+
+@pytest.mark.parametrize("text", ["h", "hhh", "zz", "h1", "HH", ""])
+def test_bad_sgf_points(text):
+    with pytest.raises(ValueError, match="expected two letters a..o"):
+        coords.from_sgf(text, 15)
+
+
 def test_numpy_integers_are_accepted_where_ints_are():
     assert coords.check_size(np.int64(9)) == 9
     assert coords.parse_move((np.int32(3), np.int64(4)), 9) == 39

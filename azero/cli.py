@@ -66,13 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="play one quick random game and print it",
-        description="Play one game of random moves next to the stones already down (no AI yet) and print the "
-        "final board: X black, O white, lower case the last move, '#' black's forbidden points in renju.",
+        help="watch two heuristic bots play one game",
+        description="Two threat-aware heuristic bots (no network yet) play one game from the centre; the final "
+        "board is printed: X black, O white, lower case the last move, '#' black's forbidden points in renju.",
     )
     demo.add_argument("--size", type=_board_size, default=15, help="board size, 5 to 20 (default: %(default)s)")
     _add_rule_options(demo)
-    demo.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable game (default: random)")
+    demo.add_argument("--seed", type=int, default=None, help="seed for the bots' tie-breaks, for a repeatable game (default: random)")
     demo.add_argument("--save", metavar="FILE", help="also save the game as a .psq or .sgf record")
     demo.set_defaults(handler=run_demo)
 
@@ -109,20 +109,21 @@ def build_parser() -> argparse.ArgumentParser:
 def run_demo(args: argparse.Namespace) -> None:
     import numpy as np
 
+    from azero.heuristic import heuristic_move
     from games.gomoku import Gomoku
-    from games.randomplay import play_random_nearby
     from games.records import GameRecord, save_record
 
     game = Gomoku(size=args.size, rule=args.rule, n_in_row=args.n_in_row)
     rng = np.random.default_rng(args.seed)
     game.play(game.size // 2 * (game.size + 1))  # the first stone on the centre, as people open
-    play_random_nearby(game, rng, radius=1)
+    while not game.is_over:
+        game.play(heuristic_move(game, rng))
     print(game.render())
     print()
     print(f"{game.rule}, {game.size}x{game.size}: {game.result_text()} after {len(game.moves)} moves")
     print("moves: " + " ".join(game.notation(m) for m in game.moves))
     if args.save is not None:
-        save_record(GameRecord.from_game(game, black="random", white="random"), args.save)
+        save_record(GameRecord.from_game(game, black="heuristic", white="heuristic"), args.save)
         print(f"saved to {args.save}")
 
 

@@ -1,5 +1,4 @@
-"""The trained models that ship with azero (safetensors weights + JSON metadata), with their ratings."""
+"""The trained models that ship with azero (safetensors weights + JSON metadata), with their ratings.
 
-from pathlib import Path
-
-CHECKPOINT_DIR = Path(__file__).resolve().parent
+A package so that pip installs the model files with the code; the first models arrive with the training issue.
+"""

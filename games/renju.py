@@ -319,7 +319,8 @@ def forbidden_mask(board: np.ndarray, size: int) -> np.ndarray:
 @njit(cache=True)
 def black_has_legal_move(board, size):
     """True if some empty point is not forbidden to black (stops at the first)."""
+    frames, points = new_three_stack()  # once, not once per point tried
     for p in range(size * size):
-        if board[p] == EMPTY and not is_forbidden(board, size, p):
+        if board[p] == EMPTY and not is_forbidden_using(board, size, p, frames, points):
             return True
     return False

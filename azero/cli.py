@@ -86,11 +86,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rule_options(show)
     show.set_defaults(handler=run_show)
 
-    bench = commands.add_parser(
-        "bench", help="measure speed", description="Measure how fast the parts of azero run on this machine."
+    train = commands.add_parser(
+        "train",
+        help="train a network from zero by self-play (resumable)",
+        description="Self-play reinforcement learning from zero knowledge. Self-play worker processes play with the "
+        "latest network and write games to RUN/shards; the learner trains on a sliding window of them and writes "
+        "checkpoints, metrics (CSV and TensorBoard) and a progress plot to RUN. Stop it at any time (Ctrl-C); "
+        "the same command resumes. Any setting can be changed with SECTION.KEY=VALUE (see --print-config).",
     )
+    train.add_argument("overrides", nargs="*", metavar="SECTION.KEY=VALUE",
+                       help="change one setting of the preset, for example selfplay.simulations=100")
+    train.add_argument("--preset", default="gomoku9", help="the recipe to start from (default: %(default)s; see --list-presets)")
+    train.add_argument("--run", metavar="DIR", help="run folder (default: runs/PRESET)")
+    train.add_argument("--minutes", type=_positive_float, help="stop after this many minutes (train.max_minutes)")
+    train.add_argument("--steps", type=int, help="stop after this many training steps in total (train.max_steps)")
+    train.add_argument("--workers", type=int, help="self-play processes (selfplay.workers; default one per core)")
+    train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (train.device; default auto)")
+    train.add_argument("--print-config", action="store_true", help="print the full configuration and exit")
+    train.add_argument("--list-presets", action="store_true", help="list the presets and exit")
+    train.add_argument("--no-progress", action="store_true", help="no live status line (for logs)")
+    train.set_defaults(handler=run_train)
+
+    bench = commands.add_parser(
+        "bench",
+        help="measure speed",
+        description="Measure how fast azero runs on this machine for a preset: engine moves/s, search simulations/s "
+        "with a free evaluator, network evaluations/s at the self-play batch size, self-play evaluations/s while "
+        "really playing, their ratio, games and positions per hour, and a one-leaf-at-a-time Python MCTS baseline "
+        "with the same network. 'azero bench engine' measures the rules engine alone.",
+    )
+    bench.add_argument("--preset", default="gomoku9", help="the recipe whose net and search are measured (default: %(default)s)")
+    bench.add_argument("--seconds", type=_positive_float, default=20.0, help="time per measurement (default: %(default)s)")
+    bench.add_argument("--workers", type=int, help="self-play processes (default: the preset's, one per core)")
+    bench.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: %(default)s)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    bench.set_defaults(handler=run_bench)
     targets = bench.add_subparsers(dest="target", metavar="TARGET")
-    targets.required = True
     engine = targets.add_parser(
         "engine",
         help="rules engine: random playouts and renju forbidden masks",
@@ -150,6 +181,51 @@ def run_bench_engine(args: argparse.Namespace) -> None:
             print(f"measuring {message} ...", file=sys.stderr, flush=True)
 
     report = engine_benchmark(size=args.size, seconds=args.seconds, stones=args.stones, progress=progress)
+    print(json.dumps(report) if args.json else format_report(report))
+
+
+def run_train(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from azero.config import available_presets, build_config
+
+    if args.list_presets:
+        from azero.config import load_preset
+
+        for name in available_presets():
+            print(f"{name:12s} {load_preset(name).description}")
+        return
+    overrides = list(args.overrides)
+    for flag, key in ((args.minutes, "train.max_minutes"), (args.steps, "train.max_steps"),
+                      (args.workers, "selfplay.workers"), (args.device, "train.device")):
+        if flag is not None:
+            overrides.append(f"{key}={flag!r}" if not isinstance(flag, str) else f'{key}="{flag}"')
+    config = build_config(args.preset, overrides)
+    if args.print_config:
+        print(config.to_toml(), end="")
+        return
+    from azero.network import pick_device
+    from azero.train import default_workers, train
+
+    device = pick_device(config.train.device)
+    run_dir = Path(args.run) if args.run else Path("runs") / config.preset
+    print(config.to_toml(), file=sys.stderr)
+    print(f"run folder {run_dir} | learner on {device} | {default_workers(config)} self-play workers | Ctrl-C stops "
+          f"(the same command resumes)", file=sys.stderr, flush=True)
+    train(config, run_dir, progress=not args.no_progress)
+
+
+def run_bench(args: argparse.Namespace) -> None:
+    from azero.bench import format_report, selfplay_benchmark
+    from azero.config import build_config
+
+    config = build_config(args.preset, [f"selfplay.workers={args.workers}"] if args.workers is not None else [])
+
+    def progress(message: str) -> None:
+        if not args.json:
+            print(f"measuring {message} ...", file=sys.stderr, flush=True)
+
+    report = selfplay_benchmark(config, seconds=args.seconds, device=args.device, progress=progress)
     print(json.dumps(report) if args.json else format_report(report))
 
 

@@ -1,0 +1,134 @@
+"""Checkpoints on disk: safetensors weights with JSON metadata, written atomically.
+
+Safetensors holds only tensors and a string header, so loading a file from
+a stranger cannot run code (unlike pickle).  The metadata (rules, size,
+net shape, training step, games seen, parent) lives in the header under
+the key ``azero``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_tensors_from_bytes
+from safetensors.torch import save as save_tensors_to_bytes
+
+from games.atomic import atomic_write_bytes
+from games.constants import RULE_NAMES, rule_code
+
+from .network import NetConfig, PolicyValueNet
+
+FORMAT = "azero-checkpoint-1"
+MAX_CHECKPOINT_BYTES = 1 << 30
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that is missing, damaged, or made for other rules or another board."""
+
+
+@dataclass
+class CheckpointInfo:
+    rule: str
+    size: int
+    n_in_row: int
+    net: dict
+    step: int = 0
+    games: int = 0
+    positions: int = 0
+    parent: str | None = None
+    preset: str | None = None
+    created: float = field(default_factory=time.time)
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({"format": FORMAT, **self.__dict__}, sort_keys=True)
+
+
+def save_checkpoint(path: str | Path, net: PolicyValueNet, info: CheckpointInfo) -> None:
+    """Write weights and metadata to ``path`` in one atomic rename (a crash leaves the old file or the new, never half)."""
+    tensors = {name: t.detach().to("cpu").contiguous() for name, t in net.state_dict().items()}
+    data = save_tensors_to_bytes(tensors, metadata={"azero": info.to_json()})
+    atomic_write_bytes(path, data)
+
+
+def _read(path: Path) -> tuple[dict, dict]:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise CheckpointError(f"no checkpoint at {path}") from None
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path} is {size} bytes, too large to be an azero checkpoint")
+    data = path.read_bytes()
+    try:
+        tensors = load_tensors_from_bytes(data)
+        header_len = int.from_bytes(data[:8], "little")
+        header = json.loads(data[8:8 + header_len])
+        meta = json.loads(header.get("__metadata__", {}).get("azero", "null"))
+    except (SafetensorError, ValueError, UnicodeDecodeError, TypeError, AttributeError) as error:
+        raise CheckpointError(f"{path} is not a readable safetensors checkpoint ({str(error)[:80]})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path} has no azero metadata (format {FORMAT}); was it written by azero?")
+    return tensors, meta
+
+
+def read_info(path: str | Path) -> CheckpointInfo:
+    """The metadata of a checkpoint, checked for the fields every checkpoint has."""
+    _, meta = _read(Path(path))
+    return _info_from(meta, Path(path))
+
+
+def _info_from(meta: dict, path: Path) -> CheckpointInfo:
+    try:
+        known = {k: meta[k] for k in CheckpointInfo.__dataclass_fields__ if k in meta}
+        info = CheckpointInfo(**known)
+        rule_code(info.rule)
+        NetConfig(**info.net).check()
+        if not (isinstance(info.size, int) and 5 <= info.size <= 20):
+            raise ValueError(f"board size {info.size!r}")
+    except (TypeError, ValueError, KeyError) as error:
+        raise CheckpointError(f"{path} has damaged metadata ({str(error)[:80]})") from None
+    return info
+
+
+def load_checkpoint(path: str | Path, rule: str | int | None = None, size: int | None = None,
+                    n_in_row: int | None = None, device: str | torch.device = "cpu") -> tuple[PolicyValueNet, CheckpointInfo]:
+    """Build the net stored at ``path``; if rules or size are given they must match the checkpoint's."""
+    path = Path(path)
+    tensors, meta = _read(path)
+    info = _info_from(meta, path)
+    if rule is not None and rule_code(rule) != rule_code(info.rule):
+        raise CheckpointError(
+            f"{path.name} was trained for {info.rule}, not {RULE_NAMES[rule_code(rule)]}; pick a {RULE_NAMES[rule_code(rule)]} checkpoint")
+    if size is not None and size != info.size:
+        raise CheckpointError(f"{path.name} was trained on {info.size}x{info.size}, not {size}x{size}")
+    if n_in_row is not None and n_in_row != info.n_in_row:
+        raise CheckpointError(f"{path.name} was trained for {info.n_in_row} in a row, not {n_in_row}")
+    net = PolicyValueNet(NetConfig(**info.net))
+    try:
+        net.load_state_dict(tensors, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(f"{path.name}: weights do not fit the net its metadata describes ({str(error)[:100]})") from None
+    return net.to(device).eval(), info
+
+
+def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
+    """Atomic safetensors write of loose tensors with JSON metadata (the trainer's optimizer state)."""
+    data = save_tensors_to_bytes({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()},
+                                 metadata={"azero": json.dumps(metadata)})
+    atomic_write_bytes(path, data)
+
+
+def load_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
+    data = Path(path).read_bytes()
+    try:
+        tensors = load_tensors_from_bytes(data)
+        header_len = int.from_bytes(data[:8], "little")
+        meta = json.loads(json.loads(data[8:8 + header_len]).get("__metadata__", {}).get("azero", "{}"))
+    except (SafetensorError, ValueError, UnicodeDecodeError, TypeError, AttributeError) as error:
+        raise CheckpointError(f"{path} is not readable ({str(error)[:80]})") from None
+    return tensors, meta

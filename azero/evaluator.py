@@ -1,0 +1,56 @@
+"""Evaluators: what the search calls to judge a batch of leaves.
+
+Every evaluator maps planes ``[B, C, S, S]`` (float32 numpy) to
+``(logits [B, S*S], values [B])``; values are for the side to move, in
+[-1, 1].  The search never sees torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class UniformEvaluator:
+    """Equal priors and a draw value everywhere: the search's cost with a free network (benchmarks, tests)."""
+
+    def __call__(self, planes: np.ndarray):
+        batch, _, size, _ = planes.shape
+        return np.zeros((batch, size * size), dtype=np.float32), np.zeros(batch, dtype=np.float32)
+
+
+class NetEvaluator:
+    """A :class:`azero.network.PolicyValueNet` in inference mode on its device.
+
+    On CUDA the batch runs in bfloat16 autocast with channels_last memory,
+    which is where tensor cores pay; on CPU plain float32 (autocast there
+    is slower for these small convolutions).
+    """
+
+    def __init__(self, net, device=None):
+        import torch
+
+        self.torch = torch
+        self.net = net
+        self.device = torch.device(device) if device is not None else next(net.parameters()).device
+        self.net.to(self.device).eval()
+        self.cuda = self.device.type == "cuda"
+        if self.cuda:
+            self.net.to(memory_format=torch.channels_last)
+
+    def replace_net(self, net) -> None:
+        """Use new weights from now on (self-play workers pick up each published checkpoint)."""
+        self.net = net.to(self.device).eval()
+        if self.cuda:
+            self.net.to(memory_format=self.torch.channels_last)
+
+    def __call__(self, planes: np.ndarray):
+        torch = self.torch
+        with torch.inference_mode():
+            x = torch.from_numpy(planes)
+            if self.cuda:
+                x = x.pin_memory().to(self.device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+                with torch.autocast("cuda", dtype=torch.bfloat16):
+                    logits, values = self.net(x)
+            else:
+                logits, values = self.net(x)
+            return logits.float().cpu().numpy(), values.float().cpu().numpy()

@@ -1,0 +1,109 @@
+"""The residual policy-value network.
+
+Fully convolutional: a 3x3 stem, residual blocks (every
+``global_pool_every``-th one with a KataGo-style global pooling branch), a
+policy head that gives one logit per point with a 1x1 convolution, and a
+value head that pools over the board before its dense layers.  Nothing in
+the weights depends on the board size, so one net can read any size (each
+checkpoint still records the size it was trained on).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .planes import NUM_PLANES
+
+
+@dataclass
+class NetConfig:
+    blocks: int = 6
+    channels: int = 64
+    global_pool_every: int = 3  # every k-th block pools the whole board into channel biases; 0 = never
+    head_channels: int = 32
+    value_hidden: int = 64
+
+    def check(self) -> None:
+        for name in ("blocks", "channels", "head_channels", "value_hidden"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"net.{name} must be at least 1, got {getattr(self, name)}")
+        if self.global_pool_every < 0:
+            raise ValueError("net.global_pool_every cannot be negative")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def global_pool(x: torch.Tensor) -> torch.Tensor:
+    """Mean and max over the board: ``[B, C, H, W] -> [B, 2C]``."""
+    return torch.cat([x.mean(dim=(2, 3)), x.amax(dim=(2, 3))], dim=1)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int, pooled: bool):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+        # Global pooling lets a block see the whole board at once (who is ahead, where the fight is).
+        self.pool_bias = nn.Linear(2 * channels, channels) if pooled else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn1(self.conv1(x)))
+        if self.pool_bias is not None:
+            y = y + self.pool_bias(global_pool(y))[:, :, None, None]
+        y = self.bn2(self.conv2(y))
+        return F.relu(x + y)
+
+
+class PolicyValueNet(nn.Module):
+    def __init__(self, config: NetConfig):
+        super().__init__()
+        config.check()
+        self.config = config
+        c = config.channels
+        self.stem = nn.Sequential(nn.Conv2d(NUM_PLANES, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU())
+        every = config.global_pool_every
+        self.blocks = nn.Sequential(*[
+            ResidualBlock(c, pooled=every > 0 and (i + 1) % every == 0) for i in range(config.blocks)
+        ])
+        h = config.head_channels
+        self.policy_conv = nn.Sequential(nn.Conv2d(c, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU())
+        self.policy_pool_bias = nn.Linear(2 * h, h)
+        self.policy_out = nn.Conv2d(h, 1, 1)
+        self.value_conv = nn.Sequential(nn.Conv2d(c, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU())
+        self.value_fc = nn.Sequential(nn.Linear(2 * h, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1))
+
+    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``planes [B, NUM_PLANES, S, S]`` -> ``(policy logits [B, S*S], value [B] in [-1, 1])``."""
+        x = self.blocks(self.stem(planes))
+        p = self.policy_conv(x)
+        p = p + self.policy_pool_bias(global_pool(p))[:, :, None, None]
+        logits = self.policy_out(p).flatten(1)
+        v = self.value_conv(x)
+        value = torch.tanh(self.value_fc(global_pool(v))).squeeze(1)
+        return logits, value
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; anything else must name an available device."""
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(requested)
+    except RuntimeError:
+        raise ValueError(f"unknown device {requested!r}; use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda was asked for, but torch sees no CUDA GPU here (use --device cpu or auto)")
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("device mps was asked for, but it is not available here (use --device cpu or auto)")
+    return device

@@ -1,0 +1,221 @@
+"""Batched PUCT search over many games at once: the Python face of :mod:`azero.mcts`.
+
+A :class:`Searcher` owns one tree per game slot.  Each :meth:`Searcher.step`
+selects leaves in every active game (numba), evaluates all of them in ONE
+call of the evaluator, and expands and backs up (numba).  Self-play drives
+``step`` directly so games move at their own pace; :meth:`Searcher.search`
+runs steps until every asked game has its simulations.
+
+An *evaluator* is any callable ``planes[B, C, S, S] float32 -> (logits[B,
+S*S], values[B])`` with values in [-1, 1] for the side to move; see
+:mod:`azero.evaluator`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from games.constants import DRAW, ONGOING
+from games.gomoku import Gomoku
+from games.renju import new_three_stack
+
+from . import mcts
+from .planes import NUM_PLANES
+
+
+@dataclass
+class SearchConfig:
+    """How the tree search behaves; every field is a training/play hyper-parameter."""
+
+    c_puct: float = 1.5  # exploration weight in PUCT
+    fpu_reduction: float = 0.2  # unvisited children valued at parent value minus this * sqrt(visited prior mass)
+    dirichlet_alpha: float = 0.0  # root noise concentration per move; 0 = 10 / number of root moves
+    noise_fraction: float = 0.25  # share of the root priors replaced by noise (self-play only)
+    forced_k: float = 2.0  # forced playouts at the root (KataGo); 0 turns them and target pruning off
+    tactics: bool = True  # exact immediate wins, losses and forced blocks (azero.tactics)
+    move_radius: int = 0  # only search points within this many lines of a stone; 0 = every point
+    leaves_per_game: int = 1  # leaves taken from one tree per step (virtual loss keeps them apart)
+    tree_reuse: bool = True  # keep the chosen move's subtree for the next search
+
+    def check(self) -> None:
+        if self.c_puct <= 0:
+            raise ValueError(f"c_puct must be positive, got {self.c_puct}")
+        if not 0.0 <= self.noise_fraction <= 1.0:
+            raise ValueError(f"noise_fraction must be between 0 and 1, got {self.noise_fraction}")
+        if self.forced_k < 0 or self.fpu_reduction < 0 or self.dirichlet_alpha < 0:
+            raise ValueError("forced_k, fpu_reduction and dirichlet_alpha cannot be negative")
+        if self.leaves_per_game < 1:
+            raise ValueError(f"leaves_per_game must be at least 1, got {self.leaves_per_game}")
+        if self.move_radius < 0:
+            raise ValueError(f"move_radius cannot be negative, got {self.move_radius}")
+
+
+def nodes_needed(simulations: int, size: int, radius: int) -> int:
+    """Tree capacity for a search of ``simulations`` plus a reused subtree of the same size."""
+    branching = size * size if radius == 0 else min(size * size, (2 * radius + 1) ** 2 * 4)
+    return int(2 * (simulations + 2) * branching)
+
+
+class Searcher:
+    """Trees for ``games`` game slots of one board size and rule, searched in batches."""
+
+    def __init__(self, size: int, rule_code: int, n_in_row: int, games: int, evaluator, config: SearchConfig,
+                 max_simulations: int, seed: int | None = None):
+        config.check()
+        self.size, self.rule_code, self.n_in_row = size, rule_code, n_in_row
+        self.games = games
+        self.config = config
+        self.evaluator = evaluator
+        cells = size * size
+        self.max_nodes = nodes_needed(max_simulations, size, config.move_radius)
+        (self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
+         self.noise_pending) = mcts.new_forest(games, self.max_nodes, size)
+        batch = games * config.leaves_per_game
+        self.planes = np.zeros((batch, NUM_PLANES, size, size), dtype=np.float32)
+        self.candidates = np.zeros((batch, cells), dtype=np.bool_)
+        self.leaf_game = np.zeros(batch, dtype=np.int32)
+        self.leaf_node = np.zeros(batch, dtype=np.int32)
+        self.targets = np.zeros(games, dtype=np.int32)
+        self.forced = np.zeros(games, dtype=np.bool_)
+        self._board = np.zeros(cells, dtype=np.int8)
+        self._forbidden = np.zeros(cells, dtype=np.bool_)
+        self._near = np.zeros((4, cells), dtype=np.int16)
+        self._frames, self._stack_points = new_three_stack()
+        self._points = np.zeros(cells, dtype=np.int64)
+        self._scratch_ints = np.zeros((self.max_nodes, mcts.INT_FIELDS), dtype=np.int32)
+        self._scratch_floats = np.zeros((self.max_nodes, mcts.FLOAT_FIELDS), dtype=np.float32)
+        self._visits = np.zeros(cells, dtype=np.float32)
+        self.evaluations = 0  # leaves sent to the evaluator
+        self.evaluator_calls = 0
+        mcts.seed_search(np.random.SeedSequence(seed).generate_state(1)[0] % (2**31))
+
+    # -- positions ------------------------------------------------------------
+    def set_position(self, g: int, game: Gomoku) -> None:
+        """Start game slot ``g`` afresh at ``game``'s position (no tree kept)."""
+        if game.size != self.size or game.rule_code != self.rule_code or game.n_in_row != self.n_in_row:
+            raise ValueError("the game's size and rules differ from the searcher's")
+        mcts.reset_tree(self.ints, self.floats, self.node_count, g)
+        self.root_board[g] = game.board
+        self.root_to_move[g] = game.to_move
+        self.root_last[g] = -1 if game.last_move is None else game.last_move
+
+    def play(self, g: int, move: int) -> None:
+        """The move ``move`` was played in slot ``g``: move the root, keeping its subtree when reuse is on."""
+        if self.config.tree_reuse:
+            mcts.advance_root(self.ints, self.floats, self.node_count, self.root_board, self.root_to_move,
+                              self.root_last, g, move, self._scratch_ints, self._scratch_floats)
+        else:
+            mcts.reset_tree(self.ints, self.floats, self.node_count, g)
+            self.root_board[g, move] = self.root_to_move[g]
+            self.root_to_move[g] = 3 - self.root_to_move[g]
+            self.root_last[g] = move
+
+    # -- searching ------------------------------------------------------------
+    def begin(self, g: int, simulations: int, noise: bool = False, forced: bool = False) -> None:
+        """Ask for ``simulations`` more simulations at slot ``g``'s root, with root noise / forced playouts."""
+        self.targets[g] = mcts.simulations_done(self.ints, g) + simulations
+        self.forced[g] = forced and self.config.forced_k > 0
+        if noise and self.config.noise_fraction > 0:
+            if self.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED:
+                self.noise_pending[g] = True
+                mcts.add_root_noise(self.ints, self.floats, self.noise_pending, g, self.config.dirichlet_alpha,
+                                    self.config.noise_fraction)
+            else:
+                self.noise_pending[g] = True  # mixed in by expand_and_backup once the root has priors
+
+    def done(self, g: int) -> bool:
+        return mcts.simulations_done(self.ints, g) >= self.targets[g]
+
+    def unfinished(self, games: np.ndarray) -> np.ndarray:
+        """The slots of ``games`` still short of their target."""
+        visits = self.ints[games, mcts.ROOT, mcts.VISITS]
+        return games[np.maximum(visits - 1, 0) < self.targets[games]]
+
+    def step(self, games: np.ndarray) -> int:
+        """One select / evaluate / expand round over slots ``games`` (int32); returns the leaves evaluated."""
+        cfg = self.config
+        count = mcts.select_leaves(
+            self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
+            games, self.targets, cfg.leaves_per_game, self.forced, self.size, self.n_in_row, self.rule_code,
+            cfg.c_puct, cfg.fpu_reduction, cfg.forced_k, cfg.tactics, cfg.move_radius,
+            self.planes, self.candidates, self.leaf_game, self.leaf_node,
+            self._board, self._forbidden, self._near, self._frames, self._stack_points, self._points,
+        )
+        if count == 0:
+            return 0
+        logits, values = self.evaluator(self.planes[:count])
+        self.evaluations += count
+        self.evaluator_calls += 1
+        mcts.expand_and_backup(
+            self.ints, self.floats, self.node_count, self.noise_pending, count, self.leaf_game, self.leaf_node,
+            self.candidates, np.ascontiguousarray(logits, dtype=np.float32),
+            np.ascontiguousarray(values, dtype=np.float32), cfg.dirichlet_alpha, cfg.noise_fraction,
+        )
+        return count
+
+    def search(self, games, simulations: int, noise: bool = False, forced: bool = False) -> None:
+        """Run ``simulations`` simulations at each slot in ``games``, all batched together."""
+        games = np.asarray(games, dtype=np.int32)
+        for g in games:
+            self.begin(int(g), simulations, noise=noise, forced=forced)
+        active = self.unfinished(games)
+        while active.size:
+            self.step(active)
+            active = self.unfinished(active)
+
+    # -- reading results ----------------------------------------------------
+    def visit_counts(self, g: int) -> np.ndarray:
+        """Visits of each point's child at slot ``g``'s root (float32, size*size)."""
+        out = np.zeros(self.size * self.size, dtype=np.float32)
+        mcts.root_visits_into(self.ints, g, self.size, out)
+        return out
+
+    def policy_target(self, g: int) -> np.ndarray:
+        """The training policy: root visits, with forced playouts pruned when they were on; sums to 1."""
+        out = np.zeros(self.size * self.size, dtype=np.float32)
+        k = self.config.forced_k if self.forced[g] else 0.0
+        mcts.pruned_policy_into(self.ints, self.floats, g, self.size, self.config.c_puct, k, out)
+        total = out.sum()
+        if total <= 0:  # pruning can only empty a root with a single visited child; fall back to plain visits
+            mcts.root_visits_into(self.ints, g, self.size, out)
+            total = out.sum()
+        return out / total if total > 0 else out
+
+    def root_value(self, g: int) -> float:
+        """Mean value at slot ``g``'s root for its side to move, in [-1, 1]."""
+        return float(mcts.root_value(self.ints, self.floats, g))
+
+    def choose_move(self, g: int, temperature: float = 0.0, rng: np.random.Generator | None = None) -> int:
+        """Most visited root move (temperature 0), or a draw with probability ~ visits^(1/temperature)."""
+        visits = self.visit_counts(g)
+        if visits.sum() <= 0:
+            raise RuntimeError("choose_move before any search at this root")
+        if temperature <= 1e-3 or rng is None:
+            return int(np.argmax(visits))
+        weights = visits.astype(np.float64) ** (1.0 / temperature)
+        return int(rng.choice(visits.size, p=weights / weights.sum()))
+
+    def best_moves(self, g: int, count: int = 5) -> list[tuple[int, int, float]]:
+        """The ``count`` most visited root moves as (move, visits, value for the mover)."""
+        first = self.ints[g, mcts.ROOT, mcts.FIRST_CHILD]
+        n = self.ints[g, mcts.ROOT, mcts.NUM_CHILDREN]
+        rows = []
+        for c in range(first, first + n):
+            visits = int(self.ints[g, c, mcts.VISITS])
+            value = float(self.floats[g, c, mcts.VALUE_SUM]) / visits if visits else 0.0
+            rows.append((int(self.ints[g, c, mcts.MOVE]), visits, value))
+        rows.sort(key=lambda row: -row[1])
+        return rows[:count]
+
+
+def game_finished(game: Gomoku) -> bool:
+    return game.winner != ONGOING
+
+
+def result_for(game: Gomoku, color: int) -> float:
+    """+1 if ``color`` won the finished game, -1 if it lost, 0 for a draw."""
+    if game.winner == DRAW:
+        return 0.0
+    return 1.0 if game.winner == color else -1.0

@@ -1,0 +1,415 @@
+"""The training loop: a learner process plus self-play worker processes, all resumable.
+
+The run folder holds everything (see :class:`RunFolder`).  The learner
+reads new shards into a sliding window, trains on random symmetric samples
+at a fixed ratio of samples per new position, and publishes a checkpoint
+every few hundred steps or minutes; the workers pick it up.  Killing the
+learner at any moment loses only the games in flight and the steps since
+its last checkpoint; the same command resumes from the last checkpoint and
+the shards on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from games.atomic import atomic_write_text
+from games.constants import rule_code
+from selfplay.replay import ReplayWindow
+from selfplay.shards import ShardError, list_shards, read_shard
+from selfplay.worker import read_latest, worker_main
+
+from .checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, load_tensors, save_checkpoint, save_tensors
+from .config import ConfigError, TrainConfig, load_file
+from .evaluator import NetEvaluator
+from .metrics import MetricsLog, plot_run
+from .network import PolicyValueNet, pick_device
+
+STATUS_SECONDS = 1.0
+
+
+class RunFolder:
+    """Paths inside a run folder."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.config = self.root / "config.toml"
+        self.checkpoints = self.root / "checkpoints"
+        self.shards = self.root / "shards"
+        self.trainer_state = self.root / "trainer_state.safetensors"
+
+    def create(self) -> None:
+        for path in (self.root, self.checkpoints, self.shards):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def checkpoint(self, step: int) -> Path:
+        return self.checkpoints / f"step-{step:08d}.safetensors"
+
+    def publish(self, step: int) -> None:
+        atomic_write_text(self.checkpoints / "latest.json", json.dumps({"step": step, "file": self.checkpoint(step).name}) + "\n")
+
+
+def check_resumable(folder: RunFolder, config: TrainConfig) -> None:
+    """A run folder may be resumed with other limits or rates, not with another game or net."""
+    if not folder.config.exists():
+        return
+    saved = load_file(folder.config)
+    for section in ("game", "net"):
+        if getattr(saved, section) != getattr(config, section):
+            raise ConfigError(
+                f"{folder.root} holds a run with other {section} settings ({getattr(saved, section)}); "
+                f"use another --run folder or the same settings")
+
+
+@dataclass
+class Counters:
+    step: int = 0
+    games: int = 0
+    positions: int = 0  # training positions ingested
+    samples: int = 0  # positions sampled for training steps
+    last_shard: str = ""  # name of the newest shard ingested (shards sort by write time)
+    parent: str | None = None
+
+
+class Learner:
+    def __init__(self, config: TrainConfig, folder: RunFolder, progress: bool = True, log=print):
+        self.config = config
+        self.folder = folder
+        self.progress = progress
+        self.log = log
+        self.device = pick_device(config.train.device)
+        if self.device.type == "cpu":
+            torch.set_num_threads(1)  # the cores belong to the self-play workers
+        torch.manual_seed(config.train.seed)
+        self.rng = np.random.default_rng(config.train.seed + int(time.time()))
+        game = config.game
+        self.net = PolicyValueNet(config.net).to(self.device)
+        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
+        self.counters = Counters()
+        self.window = ReplayWindow(config.train.window, game.size, rule_code(game.rule))
+        self.metrics = MetricsLog(folder.root)
+        self.ingested: set[str] = set()
+        self.selfplay_since: list = []  # shards read since the last self-play metrics row
+        self.recent_losses: list[tuple[float, float]] = []
+        self.eval_baseline: Path | None = None
+        self.checkpoints_written = 0
+
+    # -- state on disk --------------------------------------------------------
+    def resume_or_start(self) -> None:
+        latest = read_latest(self.folder.root)
+        if latest is None:
+            self.save_checkpoint()
+            return
+        step, path = latest
+        game = self.config.game
+        net, info = load_checkpoint(path, game.rule, game.size, game.n_in_row, device=self.device)
+        self.net.load_state_dict(net.state_dict())
+        self.counters = Counters(step=info.step, games=info.games, positions=info.positions,
+                                 samples=int(info.extra.get("samples", 0)), last_shard=str(info.extra.get("last_shard", "")),
+                                 parent=path.name)
+        if self.folder.trainer_state.exists():
+            try:
+                tensors, meta = load_tensors(self.folder.trainer_state)
+                if meta.get("step") == step:
+                    self._load_optimizer(tensors, meta)
+            except (CheckpointError, KeyError, ValueError, RuntimeError) as error:
+                self.log(f"optimizer state not restored ({error}); starting it afresh")
+        baseline = self.folder.root / "checkpoints" / str(info.extra.get("eval_baseline", ""))
+        self.eval_baseline = baseline if baseline.is_file() else None
+        self.log(f"resuming {self.folder.root} at step {step} ({info.games} games, {info.positions} positions)")
+
+    def _optimizer_tensors(self) -> tuple[dict, dict]:
+        tensors, meta = {}, {"step": self.counters.step, "params": {}}
+        for i, param in enumerate(self.net.parameters()):
+            state = self.optimizer.state.get(param)
+            if state:
+                tensors[f"{i}.exp_avg"] = state["exp_avg"]
+                tensors[f"{i}.exp_avg_sq"] = state["exp_avg_sq"]
+                meta["params"][str(i)] = float(state["step"])
+        return tensors, meta
+
+    def _load_optimizer(self, tensors: dict, meta: dict) -> None:
+        for i, param in enumerate(self.net.parameters()):
+            if str(i) in meta["params"]:
+                self.optimizer.state[param] = {
+                    "step": torch.tensor(meta["params"][str(i)]),
+                    "exp_avg": tensors[f"{i}.exp_avg"].to(self.device),
+                    "exp_avg_sq": tensors[f"{i}.exp_avg_sq"].to(self.device),
+                }
+
+    def save_checkpoint(self) -> Path:
+        c = self.counters
+        game = self.config.game
+        path = self.folder.checkpoint(c.step)
+        info = CheckpointInfo(
+            rule=game.rule, size=game.size, n_in_row=game.n_in_row, net=self.config.net.to_dict(), step=c.step,
+            games=c.games, positions=c.positions, parent=c.parent, preset=self.config.preset,
+            extra={"samples": c.samples, "last_shard": c.last_shard,
+                   "eval_baseline": self.eval_baseline.name if self.eval_baseline else ""},
+        )
+        save_checkpoint(path, self.net, info)
+        tensors, meta = self._optimizer_tensors()
+        save_tensors(self.folder.trainer_state, tensors, meta)
+        self.folder.publish(c.step)  # only now may workers (and a resume) use it
+        c.parent = path.name
+        self.checkpoints_written += 1
+        return path
+
+    # -- data -----------------------------------------------------------------
+    def fill_window_from_disk(self) -> None:
+        """On resume: the newest shards up to the window size, oldest first; later ones count as new."""
+        shards = list_shards(self.folder.shards)
+        old = [p for p in shards if p.name <= self.counters.last_shard]
+        chosen, held = [], 0
+        for path in reversed(old):
+            if held >= self.config.train.window:
+                break
+            try:
+                shard = read_shard(path, self.config.game.size)
+            except ShardError as error:
+                self.log(f"skipping {error}")
+                continue
+            chosen.append(shard)
+            held += shard.positions
+        for shard in reversed(chosen):
+            self.window.add(shard)
+        self.ingested.update(p.name for p in old)
+
+    def ingest_new_shards(self) -> int:
+        added = 0
+        for path in list_shards(self.folder.shards):
+            if path.name in self.ingested:
+                continue
+            self.ingested.add(path.name)
+            try:
+                shard = read_shard(path, self.config.game.size)
+            except ShardError as error:
+                self.log(f"skipping {error}")
+                continue
+            self.window.add(shard)
+            self.counters.games += shard.games
+            self.counters.positions += shard.positions
+            self.counters.last_shard = max(self.counters.last_shard, path.name)
+            self.selfplay_since.append(shard)
+            added += shard.positions
+        return added
+
+    # -- learning -------------------------------------------------------------
+    def lr_now(self) -> float:
+        t = self.config.train
+        if t.lr_warmup_steps and self.counters.step < t.lr_warmup_steps:
+            return t.lr * (self.counters.step + 1) / t.lr_warmup_steps
+        return t.lr
+
+    def wants_step(self) -> bool:
+        t = self.config.train
+        return len(self.window) >= t.min_positions and self.counters.samples < t.train_ratio * self.counters.positions
+
+    def train_step(self) -> tuple[float, float]:
+        t = self.config.train
+        planes, policy, value = self.window.sample(t.batch_size, self.rng)
+        x = torch.from_numpy(planes).to(self.device)
+        target_policy = torch.from_numpy(policy).to(self.device)
+        target_value = torch.from_numpy(value).to(self.device)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr_now()
+        self.net.train()
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            logits, predicted = self.net(x)
+        logits = logits.float()
+        occupied = (x[:, 0] + x[:, 1]).flatten(1) > 0
+        logits = logits.masked_fill(occupied, -1e4)  # occupied points are never moves; do not spend capacity on them
+        policy_loss = -(target_policy * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+        value_loss = F.mse_loss(predicted.float(), target_value)
+        loss = policy_loss + t.value_loss_weight * value_loss
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.counters.step += 1
+        self.counters.samples += t.batch_size
+        return float(policy_loss.detach()), float(value_loss.detach())
+
+    # -- reporting ------------------------------------------------------------
+    def log_checkpoint_metrics(self, elapsed: float, positions_per_s: float) -> None:
+        c = self.counters
+        if self.recent_losses:
+            pol, val = np.mean(self.recent_losses, axis=0)
+            self.metrics.log("train", {"step": c.step, "time": time.time(), "loss": pol + val, "policy_loss": pol,
+                                       "value_loss": val, "lr": self.lr_now(), "games": c.games,
+                                       "positions": c.positions, "samples": c.samples, "window": len(self.window)})
+            self.recent_losses = []
+        shards = self.selfplay_since
+        if shards:
+            lengths = np.concatenate([s.game_length for s in shards]).astype(float)
+            winners = np.concatenate([s.game_winner for s in shards])
+            resigned = np.concatenate([s.game_resigned for s in shards])
+            checked = np.concatenate([s.game_resign_checked for s in shards])
+            wrong = np.concatenate([s.game_resign_wrong for s in shards])
+            games = len(lengths)
+            self.metrics.log("selfplay", {
+                "step": c.step, "time": time.time(), "games": c.games, "new_games": games,
+                "mean_length": float(lengths.mean()), "black_win_rate": float(np.mean(winners == 1)),
+                "white_win_rate": float(np.mean(winners == 2)), "draw_rate": float(np.mean(winners == 3)),
+                "resign_rate": float(resigned.mean()),
+                "resign_false_positive_rate": float(wrong.sum() / checked.sum()) if checked.sum() else float("nan"),
+                "positions_per_s": positions_per_s, "elapsed_s": elapsed,
+            })
+            self.selfplay_since = []
+        try:
+            plot_run(self.folder.root)
+        except Exception as error:  # a plot must never stop training
+            self.log(f"plot not written: {error}")
+
+    def evaluate(self) -> dict:
+        """A few games against pure-rollout MCTS and the previous evaluated checkpoint; scores logged."""
+        from .match import NetPlayer, PurePlayer, play_match
+
+        e = self.config.eval
+        game = self.config.game
+        net = PolicyValueNet(self.config.net)
+        net.load_state_dict(self.net.state_dict())
+        current = NetPlayer(NetEvaluator(net, self.device), e.simulations, self.config.search, name="current")
+        row = {"step": self.counters.step, "time": time.time()}
+        seed = self.counters.step
+        if e.pure_playouts:
+            result = play_match(current, PurePlayer(e.pure_playouts, seed=seed), e.games, game.size, game.rule,
+                                game.n_in_row, seed=seed)
+            row[f"vs_pure{e.pure_playouts}_score"] = result.score
+        if e.vs_previous and self.eval_baseline is not None:
+            previous_net, _ = load_checkpoint(self.eval_baseline, game.rule, game.size, game.n_in_row, device=self.device)
+            previous = NetPlayer(NetEvaluator(previous_net, self.device), e.simulations, self.config.search, name="previous")
+            result = play_match(current, previous, e.games, game.size, game.rule, game.n_in_row, seed=seed + 1)
+            row["vs_previous_score"] = result.score
+            row["previous_step"] = int(self.eval_baseline.stem.split("-")[-1])
+        self.metrics.log("eval", row)
+        self.eval_baseline = self.folder.checkpoint(self.counters.step)
+        return row
+
+
+def _start_worker(context, worker_id: int, folder: RunFolder, config: TrainConfig, stop_event, seed: int):
+    process = context.Process(
+        target=worker_main, name=f"azero-selfplay-{worker_id}",
+        args=(worker_id, str(folder.root), config.to_dict(), seed, stop_event, os.getpid()), daemon=True,
+    )
+    process.start()
+    return process
+
+
+def default_workers(config: TrainConfig) -> int:
+    return config.selfplay.workers or (os.cpu_count() or 1)
+
+
+def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -> Counters:
+    """Run (or resume) training in ``run_dir`` until a limit or Ctrl-C; returns the final counters."""
+    log = log or (lambda message: print(message, file=sys.stderr, flush=True))
+    folder = RunFolder(run_dir)
+    check_resumable(folder, config)
+    folder.create()
+    atomic_write_text(folder.config, config.to_toml())
+    learner = Learner(config, folder, progress=progress, log=log)
+    learner.resume_or_start()
+    learner.fill_window_from_disk()
+
+    context = multiprocessing.get_context("spawn")
+    stop_event = context.Event()
+    workers = [
+        _start_worker(context, i, folder, config, stop_event, seed=config.train.seed * 1000 + i + learner.counters.step)
+        for i in range(default_workers(config))
+    ]
+    interrupted = []
+
+    def on_signal(signum, _frame):
+        interrupted.append(signum)
+
+    previous_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    t = config.train
+    started = time.monotonic()
+    last_checkpoint_time = started
+    last_checkpoint_step = learner.counters.step
+    positions_at_start = learner.counters.positions
+    bar = _status_bar(progress, t.max_steps, learner.counters.step)
+    last_status = 0.0
+    try:
+        while not interrupted:
+            now = time.monotonic()
+            if t.max_minutes and now - started >= t.max_minutes * 60:
+                break
+            if t.max_steps and learner.counters.step >= t.max_steps:
+                break
+            for i, process in enumerate(workers):
+                if not process.is_alive() and not stop_event.is_set():
+                    log(f"self-play worker {i} stopped (exit code {process.exitcode}); starting a new one")
+                    workers[i] = _start_worker(context, i, folder, config, stop_event, seed=int(time.time()) + i)
+            learner.ingest_new_shards()
+            if learner.wants_step():
+                learner.recent_losses.append(learner.train_step())
+            else:
+                time.sleep(0.05)
+            c = learner.counters
+            if c.step > last_checkpoint_step and (
+                c.step - last_checkpoint_step >= t.checkpoint_every_steps or now - last_checkpoint_time >= t.checkpoint_every_seconds
+            ):
+                learner.save_checkpoint()
+                learner.log_checkpoint_metrics(now - started, (c.positions - positions_at_start) / max(now - started, 1e-9))
+                last_checkpoint_step, last_checkpoint_time = c.step, time.monotonic()
+                e = config.eval
+                if e.every_checkpoints and e.games and learner.checkpoints_written % e.every_checkpoints == 0:
+                    row = learner.evaluate()
+                    log("evaluation at step {}: {}".format(
+                        c.step, ", ".join(f"{k} {v:.2f}" for k, v in row.items() if k.endswith("_score"))))
+            if now - last_status >= STATUS_SECONDS:
+                last_status = now
+                _update_status(bar, learner, now - started, positions_at_start)
+    finally:
+        for s, handler in previous_handlers.items():
+            signal.signal(s, handler)
+        stop_event.set()
+        if learner.counters.step > last_checkpoint_step:
+            learner.save_checkpoint()
+            learner.log_checkpoint_metrics(time.monotonic() - started, 0.0)
+        for process in workers:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+        learner.ingest_new_shards()  # the workers' last finished games
+        learner.metrics.close()
+        if bar is not None:
+            bar.close()
+    log(f"stopped at step {learner.counters.step}: {learner.counters.games} games, "
+        f"{learner.counters.positions} positions; latest checkpoint {learner.folder.checkpoint(read_latest(folder.root)[0])}")
+    return learner.counters
+
+
+def _status_bar(progress: bool, max_steps: int, initial: int):
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=max_steps or None, initial=initial, unit="step", dynamic_ncols=True, file=sys.stderr)
+
+
+def _update_status(bar, learner: Learner, elapsed: float, positions_at_start: int) -> None:
+    if bar is None:
+        return
+    c = learner.counters
+    bar.n = c.step
+    loss = learner.recent_losses[-1] if learner.recent_losses else (math.nan, math.nan)
+    rate = (c.positions - positions_at_start) / max(elapsed, 1e-9)
+    status = (f"games {c.games} | positions {c.positions} ({rate:.0f}/s) | window {len(learner.window)} | "
+              f"loss p {loss[0]:.3f} v {loss[1]:.3f} | lr {learner.lr_now():.1e} | ckpt {c.parent}")
+    if len(learner.window) < learner.config.train.min_positions:
+        status = f"filling the window: {len(learner.window)}/{learner.config.train.min_positions} positions | " + status
+    bar.set_postfix_str(status, refresh=False)
+    bar.refresh()

@@ -1,0 +1,98 @@
+"""The learner's sliding window of recent positions, sampled with the 8 board symmetries.
+
+Positions are kept compactly (int8 boards, float16 policies) in a ring
+buffer; a sample is encoded to planes on the fly, then each position gets
+one of the 8 rotations/reflections of the square, applied to the planes
+and the policy alike (Gomoku's rules do not change under them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from azero.planes import NUM_PLANES, encode_into
+from games.constants import RENJU
+from games.renju import forbidden_mask_into, new_three_stack
+
+from .shards import Shard
+
+
+@njit(cache=True)
+def encode_batch(boards, to_move, last_move, indices, size, rule, out):
+    """Encode the positions ``indices`` of the window into ``out`` [B, NUM_PLANES, S, S]."""
+    cells = size * size
+    forbidden = np.zeros(cells, dtype=np.bool_)
+    near = np.zeros((4, cells), dtype=np.int16)
+    frames, points = new_three_stack()
+    board = np.empty(cells, dtype=np.int8)
+    for b in range(indices.shape[0]):
+        i = indices[b]
+        for p in range(cells):
+            board[p] = boards[i, p]
+        if rule == RENJU:
+            forbidden_mask_into(board, size, forbidden, near, frames, points)
+        encode_into(board, size, to_move[i], last_move[i], forbidden, out[b])
+
+
+def apply_symmetry(planes: np.ndarray, policy: np.ndarray, symmetry: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetry 0-7 (k quarter turns, then a mirror if >= 4) of planes [B, C, S, S] and policy [B, S*S]."""
+    size = planes.shape[-1]
+    grid = policy.reshape(-1, size, size)
+    k = symmetry % 4
+    planes = np.rot90(planes, k, axes=(2, 3))
+    grid = np.rot90(grid, k, axes=(1, 2))
+    if symmetry >= 4:
+        planes = planes[:, :, :, ::-1]
+        grid = grid[:, :, ::-1]
+    return np.ascontiguousarray(planes), np.ascontiguousarray(grid.reshape(-1, size * size))
+
+
+class ReplayWindow:
+    """The most recent ``capacity`` positions of a run."""
+
+    def __init__(self, capacity: int, size: int, rule_code: int):
+        self.capacity, self.size, self.rule_code = capacity, size, rule_code
+        cells = size * size
+        self.boards = np.zeros((capacity, cells), dtype=np.int8)
+        self.to_move = np.zeros(capacity, dtype=np.int8)
+        self.last_move = np.zeros(capacity, dtype=np.int16)
+        self.policy = np.zeros((capacity, cells), dtype=np.float16)
+        self.outcome = np.zeros(capacity, dtype=np.int8)
+        self.count = 0  # positions held
+        self.next = 0  # where the next position goes
+        self.added = 0  # positions ever added
+
+    def __len__(self) -> int:
+        return self.count
+
+    def add(self, shard: Shard) -> None:
+        n = shard.positions
+        if n > self.capacity:  # only the newest fit
+            shard = Shard(**{k: (v[-self.capacity:] if k in ("boards", "to_move", "last_move", "policy", "outcome") else v)
+                             for k, v in shard.__dict__.items()})
+            n = self.capacity
+        idx = (self.next + np.arange(n)) % self.capacity
+        self.boards[idx] = shard.boards
+        self.to_move[idx] = shard.to_move
+        self.last_move[idx] = shard.last_move
+        self.policy[idx] = shard.policy
+        self.outcome[idx] = shard.outcome
+        self.next = int((self.next + n) % self.capacity)
+        self.count = min(self.capacity, self.count + n)
+        self.added += n
+
+    def sample(self, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(planes [B, C, S, S] float32, policy [B, S*S] float32, value [B] float32)``, random symmetries."""
+        if self.count == 0:
+            raise ValueError("the replay window is empty")
+        indices = rng.integers(0, self.count, size=batch)
+        planes = np.empty((batch, NUM_PLANES, self.size, self.size), dtype=np.float32)
+        encode_batch(self.boards, self.to_move, self.last_move, indices, self.size, self.rule_code, planes)
+        policy = self.policy[indices].astype(np.float32)
+        symmetries = rng.integers(0, 8, size=batch)
+        for s in range(8):
+            chosen = np.nonzero(symmetries == s)[0]
+            if chosen.size:
+                planes[chosen], policy[chosen] = apply_symmetry(planes[chosen], policy[chosen], s)
+        return planes, policy, self.outcome[indices].astype(np.float32)

@@ -106,7 +106,8 @@ def _select_child(ints, floats, g, node, c_puct, fpu_reduction, forced_k):
     """
     first = ints[g, node, FIRST_CHILD]
     count = ints[g, node, NUM_CHILDREN]
-    parent_visits = ints[g, node, VISITS] + ints[g, node, VIRTUAL]
+    # The walk now passing through ``node`` has already added its own virtual loss there; do not count it.
+    parent_visits = ints[g, node, VISITS] + ints[g, node, VIRTUAL] - 1
     parent_q = 0.0
     if ints[g, node, VISITS] > 0:
         # The node's VALUE_SUM is for the player who moved into it; its children are chosen by the other one.

@@ -10,6 +10,7 @@ checkpoint still records the size it was trained on).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
 
 import torch
@@ -88,6 +89,26 @@ class PolicyValueNet(nn.Module):
         v = self.value_conv(x)
         value = torch.tanh(self.value_fc(global_pool(v))).squeeze(1)
         return logits, value
+
+
+def fold_batch_norm(net: PolicyValueNet) -> PolicyValueNet:
+    """An inference copy of ``net`` with every BatchNorm folded into the convolution before it.
+
+    Same outputs (to float rounding), a third fewer layers to run: worth it
+    for self-play, where the net is called millions of times.
+    """
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    folded = copy.deepcopy(net).eval()
+    for seq in (folded.stem, folded.policy_conv, folded.value_conv):
+        seq[0] = fuse_conv_bn_eval(seq[0], seq[1])
+        seq[1] = nn.Identity()
+    for block in folded.blocks:
+        block.conv1 = fuse_conv_bn_eval(block.conv1, block.bn1)
+        block.bn1 = nn.Identity()
+        block.conv2 = fuse_conv_bn_eval(block.conv2, block.bn2)
+        block.bn2 = nn.Identity()
+    return folded
 
 
 def pick_device(requested: str = "auto") -> torch.device:

@@ -88,6 +88,7 @@ class Searcher:
         self._scratch_floats = np.zeros((self.max_nodes, mcts.FLOAT_FIELDS), dtype=np.float32)
         self._visits = np.zeros(cells, dtype=np.float32)
         self.evaluations = 0  # leaves sent to the evaluator
+        self.simulations = 0  # simulations finished (evaluated leaves plus leaves with exact results)
         self.evaluator_calls = 0
         mcts.seed_search(np.random.SeedSequence(seed).generate_state(1)[0] % (2**31))
 
@@ -136,6 +137,7 @@ class Searcher:
     def step(self, games: np.ndarray) -> int:
         """One select / evaluate / expand round over slots ``games`` (int32); returns the leaves evaluated."""
         cfg = self.config
+        visits_before = int(self.ints[games, mcts.ROOT, mcts.VISITS].sum())
         count = mcts.select_leaves(
             self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
             games, self.targets, cfg.leaves_per_game, self.forced, self.size, self.n_in_row, self.rule_code,
@@ -143,8 +145,13 @@ class Searcher:
             self.planes, self.candidates, self.leaf_game, self.leaf_node,
             self._board, self._forbidden, self._near, self._frames, self._stack_points, self._points,
         )
-        if count == 0:
-            return 0
+        if count > 0:
+            self._evaluate(count)
+        self.simulations += int(self.ints[games, mcts.ROOT, mcts.VISITS].sum()) - visits_before
+        return count
+
+    def _evaluate(self, count: int) -> None:
+        cfg = self.config
         logits, values = self.evaluator(self.planes[:count])
         self.evaluations += count
         self.evaluator_calls += 1
@@ -153,7 +160,6 @@ class Searcher:
             self.candidates, np.ascontiguousarray(logits, dtype=np.float32),
             np.ascontiguousarray(values, dtype=np.float32), cfg.dirichlet_alpha, cfg.noise_fraction,
         )
-        return count
 
     def search(self, games, simulations: int, noise: bool = False, forced: bool = False) -> None:
         """Run ``simulations`` simulations at each slot in ``games``, all batched together."""

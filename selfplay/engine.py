@@ -89,6 +89,9 @@ class SelfPlayEngine:
         self.slots = [self._new_game(g) for g in range(self.games)]
         self.all_slots = np.arange(self.games, dtype=np.int32)
         self.moves_played = 0
+        self.full_moves = 0  # moves searched in full: the training positions
+        self.games_finished = 0
+        self.length_total = 0
 
     def _new_game(self, g: int) -> _Slot:
         slot = _Slot(Gomoku(self.size, self.rule, self.n_in_row))
@@ -128,6 +131,7 @@ class SelfPlayEngine:
                 return self._finish(g, winner=WHITE if game.to_move == BLACK else BLACK, resigned=True)
             slot.would_resign.add(game.to_move)
         if slot.full:
+            self.full_moves += 1
             slot.boards.append(game.board.copy())
             slot.to_move.append(game.to_move)
             slot.last.append(-1 if game.last_move is None else game.last_move)
@@ -151,6 +155,8 @@ class SelfPlayEngine:
         else:
             outcome = np.where(to_move == winner, 1, -1).astype(np.int8)
         checked = not slot.may_resign and bool(slot.would_resign)
+        self.games_finished += 1
+        self.length_total += len(slot.game.moves)
         data = GameData(
             boards=np.array(slot.boards, dtype=np.int8).reshape(-1, cells),
             to_move=to_move,

@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         "really playing, their ratio, games and positions per hour, and a one-leaf-at-a-time Python MCTS baseline "
         "with the same network. 'azero bench engine' measures the rules engine alone.",
     )
+    bench.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                       help="change a setting of the preset, for example --set selfplay.games_per_worker=256 (repeatable)")
     bench.add_argument("--preset", default="gomoku9", help="the recipe whose net and search are measured (default: %(default)s)")
     bench.add_argument("--seconds", type=_positive_float, default=20.0, help="time per measurement (default: %(default)s)")
     bench.add_argument("--workers", type=int, help="self-play processes (default: the preset's, one per core)")
@@ -219,7 +221,10 @@ def run_bench(args: argparse.Namespace) -> None:
     from azero.bench import format_report, selfplay_benchmark
     from azero.config import build_config
 
-    config = build_config(args.preset, [f"selfplay.workers={args.workers}"] if args.workers is not None else [])
+    overrides = list(args.overrides)
+    if args.workers is not None:
+        overrides.append(f"selfplay.workers={args.workers}")
+    config = build_config(args.preset, overrides)
 
     def progress(message: str) -> None:
         if not args.json:

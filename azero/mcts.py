@@ -10,6 +10,7 @@ A *forest* holds one tree per game, each in the same preallocated arrays:
 | ``root_board`` | ``[G, N]`` | int8 | the real position of each game (N = size*size) |
 | ``root_to_move``, ``root_last`` | ``[G]`` | int32 | side to move and last move (-1 none) at the root |
 | ``noise_pending`` | ``[G]`` | bool | mix Dirichlet noise into the root priors once they exist |
+| ``root_quiet`` | ``[G]`` | bool | the root's moves were not restricted by tactics, so its children may use the cheap threat check |
 
 G games, M nodes per tree.  The root is always node ROOT (0): moving on
 copies the chosen subtree to the front (:func:`advance_root`).  The
@@ -68,9 +69,10 @@ def new_forest(games: int, max_nodes: int, size: int):
     root_to_move = np.full(games, BLACK, dtype=np.int32)
     root_last = np.full(games, NO_MOVE, dtype=np.int32)
     noise_pending = np.zeros(games, dtype=np.bool_)
+    root_quiet = np.zeros(games, dtype=np.bool_)
     for g in range(games):
         reset_tree(ints, floats, node_count, g)
-    return ints, floats, node_count, root_board, root_to_move, root_last, noise_pending
+    return ints, floats, node_count, root_board, root_to_move, root_last, noise_pending, root_quiet
 
 
 @njit(cache=True)
@@ -163,7 +165,7 @@ def _undo_virtual(ints, g, node):
 
 @njit(cache=True)
 def select_leaves(
-    ints, floats, node_count, root_board, root_to_move, root_last,
+    ints, floats, node_count, root_board, root_to_move, root_last, root_quiet,
     games, targets, leaves_per_game, forced, size, n_in_row, rule,
     c_puct, fpu_reduction, forced_k, use_tactics, radius,
     planes, candidates, leaf_game, leaf_node,
@@ -214,9 +216,17 @@ def select_leaves(
                 continue
             if rule == RENJU:
                 forbidden_mask_into(board, size, forbidden, near, frames, stack_points)
+            # The cheap threat check needs a parent classified as an ordinary node (see leaf_candidates):
+            # true below the root's children, and for the root's children when the root was quiet.
+            full_scan = node == ROOT or (ints[g, node, PARENT] == ROOT and not root_quiet[g])
             kind = tactics.leaf_candidates(
-                board, size, color, n_in_row, rule, use_tactics, node == ROOT, radius, forbidden, candidates[batch], points
+                board, size, color, n_in_row, rule, use_tactics, node == ROOT, full_scan, last, radius, forbidden,
+                candidates[batch], points,
             )
+            if node == ROOT:
+                root_quiet[g] = kind == tactics.OPEN
+            if kind == tactics.FORCED:
+                kind = tactics.OPEN
             if kind != tactics.OPEN:
                 value = 1.0 if kind == tactics.WIN else (-1.0 if kind == tactics.LOSS else 0.0)
                 ints[g, node, STATE] = TERMINAL
@@ -378,7 +388,8 @@ def root_value(ints, floats, g):
 
 
 @njit(cache=True)
-def advance_root(ints, floats, node_count, root_board, root_to_move, root_last, g, move, scratch_ints, scratch_floats):
+def advance_root(ints, floats, node_count, root_board, root_to_move, root_last, root_quiet, g, move, scratch_ints,
+                 scratch_floats):
     """Play ``move`` at game ``g``'s root and keep the subtree below it (tree reuse).
 
     The subtree is copied breadth-first to the front of the arrays so the
@@ -399,6 +410,7 @@ def advance_root(ints, floats, node_count, root_board, root_to_move, root_last, 
     if child == NO_NODE or ints[g, child, STATE] != EXPANDED:
         # Nothing below it worth keeping; an exact leaf is judged again as a root (which must find a move).
         reset_tree(ints, floats, node_count, g)
+        root_quiet[g] = False
         return
     # Breadth-first copy: ``old`` lists old node numbers in their new order.
     old = np.empty(node_count[g], dtype=np.int32)
@@ -433,3 +445,4 @@ def advance_root(ints, floats, node_count, root_board, root_to_move, root_last, 
         for f in range(FLOAT_FIELDS):
             floats[g, i, f] = scratch_floats[i, f]
     node_count[g] = used
+    root_quiet[g] = True  # the new root was expanded as an ordinary node, so its children keep the invariant

@@ -71,7 +71,7 @@ class Searcher:
         cells = size * size
         self.max_nodes = nodes_needed(max_simulations, size, config.move_radius)
         (self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
-         self.noise_pending) = mcts.new_forest(games, self.max_nodes, size)
+         self.noise_pending, self.root_quiet) = mcts.new_forest(games, self.max_nodes, size)
         batch = games * config.leaves_per_game
         self.planes = np.zeros((batch, NUM_PLANES, size, size), dtype=np.float32)
         self.candidates = np.zeros((batch, cells), dtype=np.bool_)
@@ -106,7 +106,7 @@ class Searcher:
         """The move ``move`` was played in slot ``g``: move the root, keeping its subtree when reuse is on."""
         if self.config.tree_reuse:
             mcts.advance_root(self.ints, self.floats, self.node_count, self.root_board, self.root_to_move,
-                              self.root_last, g, move, self._scratch_ints, self._scratch_floats)
+                              self.root_last, self.root_quiet, g, move, self._scratch_ints, self._scratch_floats)
         else:
             mcts.reset_tree(self.ints, self.floats, self.node_count, g)
             self.root_board[g, move] = self.root_to_move[g]
@@ -129,6 +129,10 @@ class Searcher:
     def done(self, g: int) -> bool:
         return mcts.simulations_done(self.ints, g) >= self.targets[g]
 
+    def done_mask(self) -> np.ndarray:
+        """For every slot: has it reached its target?"""
+        return np.maximum(self.ints[:, mcts.ROOT, mcts.VISITS] - 1, 0) >= self.targets
+
     def unfinished(self, games: np.ndarray) -> np.ndarray:
         """The slots of ``games`` still short of their target."""
         visits = self.ints[games, mcts.ROOT, mcts.VISITS]
@@ -140,7 +144,7 @@ class Searcher:
         visits_before = int(self.ints[games, mcts.ROOT, mcts.VISITS].sum())
         count = mcts.select_leaves(
             self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
-            games, self.targets, cfg.leaves_per_game, self.forced, self.size, self.n_in_row, self.rule_code,
+            self.root_quiet, games, self.targets, cfg.leaves_per_game, self.forced, self.size, self.n_in_row, self.rule_code,
             cfg.c_puct, cfg.fpu_reduction, cfg.forced_k, cfg.tactics, cfg.move_radius,
             self.planes, self.candidates, self.leaf_game, self.leaf_node,
             self._board, self._forbidden, self._near, self._frames, self._stack_points, self._points,

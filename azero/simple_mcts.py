@@ -95,9 +95,10 @@ class SimpleMCTS:
         forbidden = forbidden_mask(board, size) if rule == RENJU else np.zeros(size * size, dtype=np.bool_)
         candidates = np.zeros(size * size, dtype=np.bool_)
         points = np.zeros(size * size, dtype=np.int64)
-        kind = tactics.leaf_candidates(board, size, color, n_in_row, rule, self.config.tactics, node is root,
-                                       self.config.move_radius, forbidden, candidates, points)
-        if kind != tactics.OPEN:
+        # Always the whole-board threat scan: the reference does not rely on the search's invariant.
+        kind = tactics.leaf_candidates(board, size, color, n_in_row, rule, self.config.tactics, node is root, True,
+                                       last, self.config.move_radius, forbidden, candidates, points)
+        if kind not in (tactics.OPEN, tactics.FORCED):
             node.exact = 1.0 if kind == tactics.WIN else (-1.0 if kind == tactics.LOSS else 0.0)
             self._backup(node, node.exact)
             return

@@ -12,13 +12,14 @@ import numpy as np
 from numba import njit
 
 from games.constants import BLACK, EMPTY, RENJU, WHITE
-from games.lines import is_winning_move
+from games.lines import DX, DY, line_length, wins_with_length, is_winning_move
 
 # What a leaf turned out to be.
 OPEN = 0  # an ordinary position: the candidates mask is filled in
 WIN = 1  # the side to move completes a row now
 LOSS = 2  # the opponent has two winning points (or black's only block is forbidden)
 DRAW = 3  # no stone can be played (board full, or renju black with only forbidden points)
+FORCED = 4  # like OPEN, but the candidates are only wins or blocks (someone threatens to win now)
 
 
 @njit(cache=True, inline="always")
@@ -95,18 +96,60 @@ def threats(board, size, to_move, n_in_row, rule, stop_at_own_win, out):
 
 
 @njit(cache=True)
-def _near_stone(board, size, p, radius):
-    y = p // size
-    x = p - y * size
-    for ny in range(max(0, y - radius), min(size, y + radius + 1)):
-        for nx in range(max(0, x - radius), min(size, x + radius + 1)):
-            if board[ny * size + nx] != EMPTY:
-                return True
-    return False
+def winning_points_through(board, size, color, last_move, n_in_row, rule, out):
+    """Winning points of ``color`` whose row would include its stone at ``last_move``; return how many.
+
+    Only the 4 lines through ``last_move``, up to n_in_row - 1 points away,
+    are looked at (8 (n-1) points instead of the whole board).  When the
+    position before ``last_move`` gave ``color`` no winning point, these
+    are all its winning points: a row that does not include the new stone
+    was there before it.
+    """
+    count = 0
+    x0 = last_move % size
+    y0 = last_move // size
+    for d in range(4):
+        for sign in (-1, 1):
+            dx = DX[d] * sign
+            dy = DY[d] * sign
+            for k in range(1, n_in_row):
+                x = x0 + k * dx
+                y = y0 + k * dy
+                if not (0 <= x < size and 0 <= y < size):
+                    break
+                p = y * size + x
+                cell = board[p]
+                if cell == EMPTY:
+                    board[p] = color
+                    length = line_length(board, size, x, y, DX[d], DY[d], color)
+                    board[p] = EMPTY
+                    if wins_with_length(length, color, n_in_row, rule):
+                        out[count] = p
+                        count += 1
+                    break  # beyond an empty point the row through it would not reach the new stone
+                if cell != color:
+                    break
+    return count
 
 
 @njit(cache=True)
-def leaf_candidates(board, size, to_move, n_in_row, rule, use_tactics, is_root, radius, forbidden, candidates, points):
+def _near_stones(board, size, radius):
+    """Bool mask of the points within ``radius`` (both coordinates) of some stone."""
+    near = np.zeros(size * size, dtype=np.bool_)
+    for p in range(size * size):
+        if board[p] == EMPTY:
+            continue
+        y = p // size
+        x = p - y * size
+        for ny in range(max(0, y - radius), min(size, y + radius + 1)):
+            for nx in range(max(0, x - radius), min(size, x + radius + 1)):
+                near[ny * size + nx] = True
+    return near
+
+
+@njit(cache=True)
+def leaf_candidates(board, size, to_move, n_in_row, rule, use_tactics, is_root, full_scan, last_move, radius, forbidden,
+                    candidates, points):
     """Classify a position and fill ``candidates`` (bool, size*size) with the moves worth searching.
 
     ``forbidden`` must already hold black's forbidden points in renju.
@@ -116,11 +159,22 @@ def leaf_candidates(board, size, to_move, n_in_row, rule, use_tactics, is_root, 
     with the winning (or blocking) points as candidates instead.
     ``radius`` > 0 limits candidates to points that near a stone (the empty
     board keeps every point).  ``points`` is int64 scratch of size*size.
+
+    Without ``full_scan`` the caller promises that the position before
+    ``last_move`` was classified here as an ordinary (non-root) OPEN node.
+    Then the side to move has no win (its one threat was blocked, or that
+    node would have been a LOSS) and every winning point of the opponent
+    goes through ``last_move``, so only those lines are read.  The search
+    scans the whole board at the root and its children.
     """
     n = size * size
     black_restricted = rule == RENJU and to_move == BLACK
     if use_tactics:
-        own, found = threats(board, size, to_move, n_in_row, rule, not is_root, points)
+        if full_scan or last_move < 0:
+            own, found = threats(board, size, to_move, n_in_row, rule, not is_root, points)
+        else:
+            opponent = WHITE if to_move == BLACK else BLACK
+            own, found = 0, winning_points_through(board, size, opponent, last_move, n_in_row, rule, points)
         if own > 0:
             if not is_root:
                 return WIN
@@ -130,7 +184,7 @@ def leaf_candidates(board, size, to_move, n_in_row, rule, use_tactics, is_root, 
                 candidates[p] = False
             for i in range(own):
                 candidates[points[i]] = True
-            return OPEN
+            return FORCED
         if found > 0:
             blockable = 0
             for p in range(n):
@@ -141,32 +195,33 @@ def leaf_candidates(board, size, to_move, n_in_row, rule, use_tactics, is_root, 
                     candidates[p] = True
                     blockable += 1
             if found == 1 and blockable == 1:
-                return OPEN
+                return FORCED
             if not is_root:
                 return LOSS
             if blockable > 0:
-                return OPEN  # lost anyway; at the root, block one of them
+                return FORCED  # lost anyway; at the root, block one of them
             # Fall through: every block is forbidden, play anything legal.
-    empty_board = True
-    for p in range(n):
-        if board[p] != EMPTY:
-            empty_board = False
-            break
     count = 0
     for p in range(n):
         ok = board[p] == EMPTY and not (black_restricted and forbidden[p])
-        if ok and radius > 0 and not empty_board:
-            ok = _near_stone(board, size, p, radius)
         candidates[p] = ok
         if ok:
             count += 1
-    if count == 0 and radius > 0:
-        # Every nearby point is forbidden: widen to the whole board before calling it a draw.
-        for p in range(n):
-            ok = board[p] == EMPTY and not (black_restricted and forbidden[p])
-            candidates[p] = ok
-            if ok:
-                count += 1
+    if radius > 0 and count > 0:
+        # Keep only points near a stone: mark each stone's neighbourhood (stones are few; points many).
+        near = _near_stones(board, size, radius)
+        if near.any():  # the empty board keeps every point
+            kept = 0
+            for p in range(n):
+                if candidates[p] and not near[p]:
+                    candidates[p] = False
+                elif candidates[p]:
+                    kept += 1
+            if kept == 0:  # every nearby point is forbidden: widen to the whole board again
+                for p in range(n):
+                    candidates[p] = board[p] == EMPTY and not (black_restricted and forbidden[p])
+            else:
+                count = kept
     if count == 0:
         return DRAW
     return OPEN

@@ -111,11 +111,11 @@ class SelfPlayEngine:
     def step(self) -> list[GameData]:
         """Advance every game by one batched search step; return the games that finished."""
         searcher = self.searcher
-        active = searcher.unfinished(self.all_slots)
+        active = np.nonzero(~searcher.done_mask())[0].astype(np.int32)
         if active.size:
             searcher.step(active)
         finished = []
-        for g in np.setdiff1d(self.all_slots, searcher.unfinished(self.all_slots), assume_unique=True):
+        for g in np.nonzero(searcher.done_mask())[0]:
             data = self._play_move(int(g))
             if data is not None:
                 finished.append(data)

@@ -57,6 +57,8 @@ def save_checkpoint(path: str | Path, net: PolicyValueNet, info: CheckpointInfo)
 
 
 def _read(path: Path) -> tuple[dict, dict]:
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file")
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -90,6 +92,12 @@ def _info_from(meta: dict, path: Path) -> CheckpointInfo:
         NetConfig(**info.net).check()
         if not (isinstance(info.size, int) and 5 <= info.size <= 20):
             raise ValueError(f"board size {info.size!r}")
+        for name in ("step", "games", "positions"):
+            value = getattr(info, name)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+                raise ValueError(f"{name} {value!r}")
+        if not isinstance(info.extra, dict) or not (info.parent is None or isinstance(info.parent, str)):
+            raise ValueError("extra must be a mapping and parent a name")
     except (TypeError, ValueError, KeyError) as error:
         raise CheckpointError(f"{path} has damaged metadata ({str(error)[:80]})") from None
     return info
@@ -108,12 +116,24 @@ def load_checkpoint(path: str | Path, rule: str | int | None = None, size: int |
         raise CheckpointError(f"{path.name} was trained on {info.size}x{info.size}, not {size}x{size}")
     if n_in_row is not None and n_in_row != info.n_in_row:
         raise CheckpointError(f"{path.name} was trained for {info.n_in_row} in a row, not {n_in_row}")
+    _check_shape(info, tensors, path)
     net = PolicyValueNet(NetConfig(**info.net))
     try:
         net.load_state_dict(tensors, strict=True)
     except RuntimeError as error:
         raise CheckpointError(f"{path.name}: weights do not fit the net its metadata describes ({str(error)[:100]})") from None
     return net.to(device).eval(), info
+
+
+def _check_shape(info: CheckpointInfo, tensors: dict, path: Path) -> None:
+    """Compare the net the metadata describes with the tensors before building it (a lying header must not allocate)."""
+    blocks = len({name.split(".")[1] for name in tensors if name.startswith("blocks.")})
+    stem = tensors.get("stem.0.weight")
+    channels = int(stem.shape[0]) if stem is not None and stem.dim() == 4 else -1
+    if info.net.get("blocks") != blocks or info.net.get("channels") != channels:
+        raise CheckpointError(
+            f"{path.name}: weights do not fit the net its metadata describes ({info.net.get('blocks')} blocks of "
+            f"{info.net.get('channels')} channels; the weights hold {blocks} of {channels})")
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict) -> None:

@@ -8,6 +8,7 @@ printed at the start of a run and saved in the run folder.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,9 +138,9 @@ def _coerce(section: str, key: str, value, kind):
             return value
         raise ConfigError(f"{where} must be a whole number, got {value!r}")
     if kind in (float, "float"):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
-        raise ConfigError(f"{where} must be a number, got {value!r}")
+        raise ConfigError(f"{where} must be a finite number, got {value!r}")
     if isinstance(value, str):
         return value
     raise ConfigError(f"{where} must be text, got {value!r}")

@@ -169,6 +169,7 @@ def leaf_candidates(board, size, to_move, n_in_row, rule, use_tactics, is_root, 
     """
     n = size * size
     black_restricted = rule == RENJU and to_move == BLACK
+    threatened = False
     if use_tactics:
         if full_scan or last_move < 0:
             own, found = threats(board, size, to_move, n_in_row, rule, not is_root, points)
@@ -200,7 +201,8 @@ def leaf_candidates(board, size, to_move, n_in_row, rule, use_tactics, is_root, 
                 return LOSS
             if blockable > 0:
                 return FORCED  # lost anyway; at the root, block one of them
-            # Fall through: every block is forbidden, play anything legal.
+            # Fall through: every block is forbidden, play anything legal (but the position is not quiet).
+            threatened = True
     count = 0
     for p in range(n):
         ok = board[p] == EMPTY and not (black_restricted and forbidden[p])
@@ -224,4 +226,4 @@ def leaf_candidates(board, size, to_move, n_in_row, rule, use_tactics, is_root, 
                 count = kept
     if count == 0:
         return DRAW
-    return OPEN
+    return FORCED if threatened else OPEN

@@ -69,8 +69,8 @@ def check_resumable(folder: RunFolder, config: TrainConfig) -> None:
     for section in ("game", "net"):
         if getattr(saved, section) != getattr(config, section):
             raise ConfigError(
-                f"{folder.root} holds a run with other {section} settings ({getattr(saved, section)}); "
-                f"use another --run folder or the same settings")
+                f"{folder.root} holds a run with {section} settings {getattr(saved, section)}, not "
+                f"{getattr(config, section)}; use another --run folder or the same settings")
 
 
 @dataclass
@@ -317,9 +317,9 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -
     folder = RunFolder(run_dir)
     check_resumable(folder, config)
     folder.create()
-    atomic_write_text(folder.config, config.to_toml())
     learner = Learner(config, folder, progress=progress, log=log)
-    learner.resume_or_start()
+    learner.resume_or_start()  # refuses a folder whose checkpoints are for another game or net
+    atomic_write_text(folder.config, config.to_toml())
     learner.fill_window_from_disk()
 
     context = multiprocessing.get_context("spawn")

@@ -68,6 +68,7 @@ class ReplayWindow:
 
     def add(self, shard: Shard) -> None:
         n = shard.positions
+        self.added += n
         if n > self.capacity:  # only the newest fit
             shard = Shard(**{k: (v[-self.capacity:] if k in ("boards", "to_move", "last_move", "policy", "outcome") else v)
                              for k, v in shard.__dict__.items()})
@@ -80,7 +81,6 @@ class ReplayWindow:
         self.outcome[idx] = shard.outcome
         self.next = int((self.next + n) % self.capacity)
         self.count = min(self.capacity, self.count + n)
-        self.added += n
 
     def sample(self, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(planes [B, C, S, S] float32, policy [B, S*S] float32, value [B] float32)``, random symmetries."""

@@ -22,10 +22,11 @@ def test_help_lists_only_working_subcommands():
     code, out, _ = run_azero("--help")
     assert code == 0
     listed = {line.split()[0] for line in out.split("COMMAND", 2)[-1].splitlines()[1:] if line.startswith("    ")}
-    assert listed == {"demo", "show", "bench"}  # train, play, arena, pbrain arrive once they work
+    assert listed == {"demo", "show", "train", "bench"}  # play, arena, pbrain arrive once they work
 
 
-@pytest.mark.parametrize("args", [["demo", "--help"], ["show", "--help"], ["bench", "--help"], ["bench", "engine", "--help"]])
+@pytest.mark.parametrize("args", [["demo", "--help"], ["show", "--help"], ["train", "--help"], ["bench", "--help"],
+                                  ["bench", "engine", "--help"]])
 def test_every_subcommand_has_help_with_defaults(args, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(args)
@@ -92,7 +93,9 @@ def test_bench_engine_json_has_every_number():
         (["demo", "--save", "", "--seed", "1", "--size", "5"], "use a .psq or .sgf file"),
         (["show", "x.psq", "--rule", "renju", "--n-in-row", "4"], "renju is defined for five"),
         (["bench", "engine", "--stones", "500"], "--stones must be from 0"),
-        (["bench"], "required"),
+        (["bench", "--seconds", "0"], "positive number"),
+        (["bench", "--preset", "nope"], "unknown preset"),
+        (["bench", "--set", "search.c_puct=nan"], "finite number"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
     ],

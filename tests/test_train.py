@@ -1,0 +1,750 @@
+"""Training: the real ``azero train`` end to end, kill -9 and resume, Ctrl-C, bad input, and the replay window.
+
+The runs are tiny (7x7, four in a row, a one-block net, a few simulations)
+but go through the real command line, the real learner and a real self-play
+worker process.  One fresh run is shared (module fixture); the kill and
+Ctrl-C tests work on copies of it, so only one run pays for the wait before
+the first shard (self-play writes shards every 20 s).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from azero.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, read_info, save_checkpoint
+from azero.cli import main
+from azero.config import build_config, load_file
+from azero.metrics import read_table
+from azero.network import PolicyValueNet
+from azero.planes import LAST_MOVE, NUM_PLANES, OPPONENT, OWN, encode
+from games.constants import BLACK, FREESTYLE, RENJU, WHITE
+from games.renju import forbidden_mask
+from selfplay.replay import ReplayWindow, apply_symmetry
+from selfplay.shards import Shard, list_shards, read_shard
+
+REPO = Path(__file__).resolve().parents[1]
+_SCRIPT = Path(sys.executable).with_name("azero")
+AZERO = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "azero"]
+ENV = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONUNBUFFERED="1")
+
+SIZE, N_IN_ROW = 7, 4
+TINY = [
+    f"game.size={SIZE}", f"game.n_in_row={N_IN_ROW}", "net.blocks=1", "net.channels=8",
+    "selfplay.simulations=8", "selfplay.fast_simulations=4", "selfplay.games_per_worker=8",
+    "train.batch_size=16", "train.window=2000", "train.min_positions=50", "train.checkpoint_every_steps=5",
+    "eval.every_checkpoints=0",
+    "train.checkpoint_every_seconds=3600",  # checkpoints by steps only, however slow the machine
+]
+STEPS = 10
+CHECKPOINT_EVERY = 5
+
+# Generous: numba may compile from scratch (its cache is keyed on the sources), and the machine is shared.
+START_TIMEOUT = 240.0
+WORKERS_EXIT_TIMEOUT = 30.0
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process checks read /proc (Linux)")
+
+
+def train_command(run_dir: Path, *extra: str) -> list[str]:
+    return [*AZERO, "train", "--run", str(run_dir), "--workers", "1", "--no-progress", *extra, *TINY]
+
+
+# -- processes, seen through /proc ----------------------------------------------------------
+
+
+def _proc_table() -> dict[int, tuple[int, str, str]]:
+    """pid -> (parent pid, state, start time) of every process we can see."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()  # the command name may hold spaces and parentheses
+        table[int(entry)] = (int(fields[1]), fields[0], fields[19])
+    return table
+
+
+def _alive(pid: int, start: str) -> bool:
+    """The process ``pid`` started at ``start`` still runs (a zombie has finished running)."""
+    info = _proc_table_one(pid)
+    return info is not None and info[2] == start and info[1] not in ("Z", "X")
+
+
+def _proc_table_one(pid: int):
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()
+    return int(fields[1]), fields[0], fields[19]
+
+
+class TrainProcess:
+    """``azero train`` in a subprocess (its own session), with every descendant it ever had remembered."""
+
+    def __init__(self, args: list[str], log_path: Path):
+        self.args, self.log_path = args, log_path
+        self._log = open(log_path, "wb")
+        self.proc = subprocess.Popen(args, cwd=REPO, env=ENV, stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.seen: dict[int, str] = {}  # pid -> start time of each descendant
+
+    def scan(self) -> None:
+        table = _proc_table()
+        children: dict[int, list[int]] = {}
+        for pid, (ppid, _, _) in table.items():
+            children.setdefault(ppid, []).append(pid)
+        todo = list(children.get(self.proc.pid, []))
+        while todo:
+            pid = todo.pop()
+            self.seen.setdefault(pid, table[pid][2])
+            todo.extend(children.get(pid, []))
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def tail(self, lines: int = 25) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+    def wait_for(self, condition, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            self.scan()
+            if condition():
+                return
+            if self.proc.poll() is not None:
+                pytest.fail(f"azero train exited ({self.proc.returncode}) while waiting for {what}:\n{self.tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"no {what} after {timeout:.0f} s:\n{self.tail()}")
+            time.sleep(0.2)
+
+    def wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            self.scan()
+            if time.monotonic() > deadline:
+                pytest.fail(f"azero train still running after {timeout:.0f} s:\n{self.tail()}")
+            time.sleep(0.2)
+        self._log.flush()
+        return self.proc.returncode
+
+    def living_descendants(self) -> list[int]:
+        return [pid for pid, start in self.seen.items() if _alive(pid, start)]
+
+    def wait_descendants_gone(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self.living_descendants():
+            if time.monotonic() > deadline:
+                details = {pid: _cmdline(pid) for pid in self.living_descendants()}
+                pytest.fail(f"processes of azero train still running {timeout:.0f} s after it ended: {details}")
+            time.sleep(0.2)
+
+    def cleanup(self) -> None:
+        """Kill what this test started and is still running (by pid), and close the log."""
+        if self.proc.poll() is None:
+            self.scan()
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+        for pid in self.living_descendants():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._log.close()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:200]
+    except OSError:
+        return "?"
+
+
+@pytest.fixture
+def spawn():
+    started: list[TrainProcess] = []
+
+    def start(args: list[str], log_path: Path) -> TrainProcess:
+        process = TrainProcess(args, log_path)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.cleanup()
+
+
+# -- run folder helpers -----------------------------------------------------------------------
+
+
+def latest(run_dir: Path) -> tuple[int, Path] | None:
+    try:
+        data = json.loads((run_dir / "checkpoints" / "latest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return int(data["step"]), run_dir / "checkpoints" / data["file"]
+
+
+def latest_step(run_dir: Path) -> int:
+    found = latest(run_dir)
+    return -1 if found is None else found[0]
+
+
+def stopped_line(log: str) -> tuple[int, int]:
+    """(step, games) from the learner's last line: 'stopped at step N: G games, ...'."""
+    lines = [line for line in log.splitlines() if line.startswith("stopped at step ")]
+    assert lines, f"no 'stopped at step' line in the log:\n{log[-3000:]}"
+    head = lines[-1][len("stopped at step "):]
+    step, rest = head.split(":", 1)
+    return int(step), int(rest.split()[0])
+
+
+def check_shards(run_dir: Path) -> list[Shard]:
+    """Every finished shard reads back and holds sane training data for this run."""
+    paths = list_shards(run_dir / "shards")
+    shards = []
+    for path in paths:
+        shard = read_shard(path, SIZE)  # raises ShardError if unreadable
+        assert shard.meta["size"] == SIZE and shard.meta["rule"] == "freestyle" and shard.meta["n_in_row"] == N_IN_ROW
+        assert shard.positions > 0 and shard.games > 0
+        assert set(np.unique(shard.boards)) <= {0, BLACK, WHITE}
+        assert set(np.unique(shard.to_move)) <= {BLACK, WHITE}
+        assert set(np.unique(shard.outcome)) <= {-1, 0, 1}
+        policy = shard.policy.astype(np.float64)
+        assert np.all(policy >= 0)
+        assert np.allclose(policy.sum(axis=1), 1.0, atol=2e-2)
+        assert np.all(policy[shard.boards != 0] == 0), "search policy on an occupied point"
+        assert np.all(shard.game_length[~shard.game_resigned] >= 2 * N_IN_ROW - 1)
+        assert np.all(np.isin(shard.game_winner, [BLACK, WHITE, 3]))
+        shards.append(shard)
+    return shards
+
+
+def parent_chain(run_dir: Path, name: str, hops: int = 50) -> list[str]:
+    """Checkpoint file names from ``name`` back through ``parent`` metadata."""
+    chain = [name]
+    for _ in range(hops):
+        parent = read_info(run_dir / "checkpoints" / chain[-1]).parent
+        if parent is None:
+            break
+        chain.append(parent)
+    return chain
+
+
+# -- the shared fresh run -------------------------------------------------------------------------
+
+
+@dataclass
+class FreshRun:
+    run_dir: Path
+    returncode: int
+    log: str
+    descendants_seen: int
+    leftover: list[int]
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def fresh_run(tmp_path_factory) -> FreshRun:
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("process checks read /proc (Linux)")
+    root = tmp_path_factory.mktemp("fresh")
+    run_dir = root / "run"
+    started = time.monotonic()
+    process = TrainProcess(train_command(run_dir, "--steps", str(STEPS)), root / "train.log")
+    try:
+        returncode = process.wait(START_TIMEOUT + 120)
+        seconds = time.monotonic() - started
+        deadline = time.monotonic() + WORKERS_EXIT_TIMEOUT
+        while process.living_descendants() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return FreshRun(run_dir, returncode, process.log(), len(process.seen), process.living_descendants(), seconds)
+    finally:
+        process.cleanup()
+
+
+def copy_run(fresh: FreshRun, tmp_path: Path) -> Path:
+    assert fresh.returncode == 0, fresh.log[-3000:]
+    target = tmp_path / "run"
+    shutil.copytree(fresh.run_dir, target)
+    return target
+
+
+# -- end to end ------------------------------------------------------------------------------------
+
+
+@needs_proc
+@pytest.mark.timeout(600)
+def test_tiny_run_end_to_end(fresh_run):
+    run, log = fresh_run.run_dir, fresh_run.log
+    assert fresh_run.returncode == 0, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+    assert fresh_run.descendants_seen >= 1, "no self-play worker process was ever seen"
+    assert fresh_run.leftover == [], "self-play processes outlived the learner"
+
+    # The configuration the run used is in the folder, with the overrides applied.
+    saved = load_file(run / "config.toml")
+    assert (saved.game.size, saved.game.n_in_row, saved.net.blocks, saved.net.channels) == (SIZE, N_IN_ROW, 1, 8)
+    assert saved.train.max_steps == STEPS and saved.selfplay.workers == 1
+
+    # A loadable final checkpoint at exactly the step limit, published in latest.json.
+    step, path = latest(run)
+    assert (step, path.name) == (STEPS, f"step-{STEPS:08d}.safetensors")
+    net, info = load_checkpoint(path, "freestyle", SIZE, N_IN_ROW)
+    assert info.step == STEPS and info.games > 0 and info.positions > 0
+    assert info.net["blocks"] == 1 and info.net["channels"] == 8 and info.preset == "gomoku9"
+    assert info.extra["samples"] == STEPS * 16
+    with torch.no_grad():
+        logits, value = net(torch.zeros(2, NUM_PLANES, SIZE, SIZE))
+    assert logits.shape == (2, SIZE * SIZE) and torch.isfinite(logits).all() and torch.all(value.abs() <= 1)
+    # Checkpoints every 5 steps, each naming its parent, back to the step-0 net written before self-play began.
+    assert parent_chain(run, path.name) == [f"step-{s:08d}.safetensors" for s in range(STEPS, -1, -CHECKPOINT_EVERY)]
+    assert (run / "trainer_state.safetensors").is_file()
+    assert not [p.name for p in (run / "checkpoints").iterdir() if p.name.startswith(".")], "temporary files left"
+
+    # Metrics tables and the plot.
+    train_rows = read_table(run, "train")
+    assert train_rows["step"] == [float(s) for s in range(CHECKPOINT_EVERY, STEPS + 1, CHECKPOINT_EVERY)]
+    assert all(math.isfinite(x) and x > 0 for x in train_rows["policy_loss"])
+    selfplay_rows = read_table(run, "selfplay")
+    assert selfplay_rows["step"] and all(g > 0 for g in selfplay_rows["new_games"])
+    png = (run / "plots" / "progress.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
+
+    # Shards: readable, sane, and every game in them counted by the learner at the end.
+    shards = check_shards(run)
+    assert shards
+    final_step, final_games = stopped_line(log)
+    assert final_step == STEPS
+    assert final_games == sum(s.games for s in shards) >= info.games
+
+
+# -- kill -9 and resume ------------------------------------------------------------------------------
+
+
+@needs_proc
+@pytest.mark.timeout(600)
+def test_kill_9_then_resume(fresh_run, tmp_path, spawn):
+    run = copy_run(fresh_run, tmp_path)
+    start_step = latest_step(run)
+    old_shards = {p.name for p in list_shards(run / "shards")}
+
+    first = spawn(train_command(run, "--minutes", "5"), tmp_path / "first.log")
+    # Two more checkpoints, and a worker that has played and written games with the new weights.
+    first.wait_for(lambda: latest_step(run) >= start_step + 2 * CHECKPOINT_EVERY
+                   and any(p.name not in old_shards for p in list_shards(run / "shards")),
+                   START_TIMEOUT, "two new checkpoints and a new shard")
+    first.scan()
+    workers = first.living_descendants()
+    assert workers, "no self-play worker running"
+    first.proc.send_signal(signal.SIGKILL)
+    first.proc.wait(timeout=30)
+    # Nobody tells the workers; they notice their parent is gone and stop by themselves.
+    first.wait_descendants_gone(WORKERS_EXIT_TIMEOUT)
+
+    check_shards(run)  # nothing half-written, even though the learner died at a random moment
+    saved_step, saved_path = latest(run)
+    saved = read_info(saved_path)
+    assert saved.step == saved_step >= start_step + 2 * CHECKPOINT_EVERY
+
+    limit = saved_step + 3  # a little above the saved step (and not on the every-5 grid)
+    second = spawn(train_command(run, "--minutes", "5", "--steps", str(limit)), tmp_path / "second.log")
+    assert second.wait(START_TIMEOUT + 120) == 0, second.tail()
+    log = second.log()
+    assert f"resuming {run} at step {saved_step}" in log, log[-3000:]
+    assert "Traceback" not in log
+    second.wait_descendants_gone(WORKERS_EXIT_TIMEOUT)
+
+    step, path = latest(run)
+    assert step == limit > saved_step
+    final = read_info(path)
+    assert final.step == limit
+    assert final.games >= saved.games and final.positions >= saved.positions, "counters went backwards"
+    assert final.extra["samples"] >= saved.extra["samples"]
+    chain = parent_chain(run, path.name)
+    assert chain[:2] == [path.name, saved_path.name], chain  # the resumed run's checkpoint descends from the saved one
+    assert chain[-1] == "step-00000000.safetensors"
+    stopped_step, stopped_games = stopped_line(log)
+    assert stopped_step == limit and stopped_games >= saved.games
+    shards = check_shards(run)
+    assert stopped_games <= sum(s.games for s in shards)
+    load_checkpoint(path, "freestyle", SIZE, N_IN_ROW)
+    assert read_table(run, "train")["step"][-1] == limit
+
+
+# -- Ctrl-C -----------------------------------------------------------------------------------------------
+
+
+@needs_proc
+@pytest.mark.timeout(600)
+def test_ctrl_c_stops_cleanly_with_a_final_checkpoint(fresh_run, tmp_path, spawn):
+    run = copy_run(fresh_run, tmp_path)
+    start_step = latest_step(run)
+    old_shards = {p.name for p in list_shards(run / "shards")}
+    process = spawn(train_command(run, "--minutes", "5"), tmp_path / "train.log")
+    # Training under way (a new checkpoint), and the worker in its game loop (a new shard).
+    process.wait_for(lambda: latest_step(run) > start_step
+                     and any(p.name not in old_shards for p in list_shards(run / "shards")),
+                     START_TIMEOUT, "a new checkpoint and a new shard")
+    process.scan()
+    assert process.living_descendants()
+    os.killpg(process.proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+    returncode = process.wait(120)
+    log = process.log()
+    # The learner handles SIGINT itself: it stops, saves and returns normally, so the exit status is 0.
+    assert returncode == 0, log[-3000:]
+    assert "Traceback" not in log and "KeyboardInterrupt" not in log, log[-3000:]
+    step, _games = stopped_line(log)
+    assert step > start_step
+    final_step, path = latest(run)
+    assert final_step == step, "the final step was not checkpointed"
+    assert read_info(path).step == step
+    load_checkpoint(path, "freestyle", SIZE, N_IN_ROW)
+    process.wait_descendants_gone(15.0)  # the learner joined its workers before exiting
+    check_shards(run)
+
+
+# -- bad presets and overrides ----------------------------------------------------------------------------
+
+
+def run_main(args: list[str], capsys) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as exit_info:  # argparse errors
+        code = exit_info.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--preset", "nope"], ["unknown preset 'nope'", "gomoku9", "gomoku15", "renju15"]),
+        (["--preset", "../gomoku9"], ["unknown preset"]),
+        (["foo=1"], ["'foo=1'", "section.key=value"]),
+        (["nope.x=1"], ["unknown section 'nope'", "selfplay"]),
+        (["train.nope=1"], ["train.nope", "batch_size"]),
+        (["train.lr=abc"], ["train.lr", "number", "abc"]),
+        (["selfplay.simulations=1.5"], ["selfplay.simulations", "whole number", "1.5"]),
+        (["game.size=30"], ["board size", "30"]),
+        (["game.size=4"], ["board size", "4"]),
+        (["game.rule=go"], ["unknown rule", "go", "freestyle"]),
+        (["game.rule=renju", "game.n_in_row=4"], ["renju", "five"]),
+        (["game.n_in_row=12"], ["n_in_row"]),
+        (["selfplay.fast_simulations=500"], ["fast_simulations"]),
+        (["search.tactics=1"], ["search.tactics", "true or false"]),
+        (["train.batch_size=512", "train.window=100"], ["window"]),
+        (["--steps", "-1"], ["max_steps"]),
+        (["--workers", "-2"], ["workers"]),
+        (["--minutes", "0"], ["positive number"]),
+        (["--steps", "many"], ["--steps", "many"]),
+    ],
+)
+def test_bad_preset_or_override_is_one_line_and_exit_2(args, words, capsys):
+    # --print-config: were the input wrongly accepted, nothing would start.
+    code, out, err = run_main(["train", "--print-config", *args], capsys)
+    assert code == 2, (out, err)
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("azero train: error:"), err
+    for word in words:
+        assert word in err, (word, err)
+
+
+@pytest.mark.parametrize("override", ["train.lr=nan", "train.lr=inf", "train.train_ratio=nan", "train.max_minutes=nan",
+                                      "search.c_puct=nan"])
+def test_non_finite_numbers_are_refused(override, capsys):
+    code, _, err = run_main(["train", "--print-config", override], capsys)
+    assert code == 2, err
+
+
+def test_the_installed_command_exits_2_with_one_line():
+    done = subprocess.run([*AZERO, "train", "--preset", "nope", "--run", "unused"], cwd=REPO, env=ENV,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "azero train: error: unknown preset 'nope'; presets are gomoku15, gomoku9, renju15"]
+
+
+def test_print_config_shows_overrides_and_flags(capsys):
+    code, out, err = run_main(["train", "--print-config", "--steps", "7", "--workers", "3", "--minutes", "2.5",
+                               "--device", "cpu", "selfplay.simulations=77", "game.rule=renju", "train.lr=0.01",
+                               "search.tactics=false", "net.channels=24"], capsys)
+    assert code == 0, err
+    printed = tomllib.loads(out)
+    assert printed["preset"] == "gomoku9"
+    assert printed["selfplay"]["simulations"] == 77
+    assert printed["game"] == {"size": 9, "rule": "renju", "n_in_row": 5}
+    assert printed["train"]["lr"] == 0.01 and printed["search"]["tactics"] is False and printed["net"]["channels"] == 24
+    assert printed["train"]["max_steps"] == 7 and printed["train"]["max_minutes"] == 2.5
+    assert printed["selfplay"]["workers"] == 3 and printed["train"]["device"] == "cpu"
+    assert printed["net"]["blocks"] == 4  # untouched values come from the preset
+    # What is printed is a complete config that reads back to the same thing.
+    expected = build_config("gomoku9", ["selfplay.simulations=77", "game.rule=renju", "train.lr=0.01",
+                                        "search.tactics=false", "net.channels=24", "train.max_steps=7",
+                                        "train.max_minutes=2.5", "selfplay.workers=3", 'train.device="cpu"'])
+    assert printed == tomllib.loads(expected.to_toml())
+
+
+def test_print_config_of_other_presets(capsys):
+    code, out, _ = run_main(["train", "--print-config", "--preset", "renju15"], capsys)
+    assert code == 0
+    printed = tomllib.loads(out)
+    assert printed["preset"] == "renju15" and printed["game"] == {"size": 15, "rule": "renju", "n_in_row": 5}
+
+
+def test_list_presets(capsys):
+    code, out, _ = run_main(["train", "--list-presets"], capsys)
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines() if line.strip()]
+    assert names == ["gomoku15", "gomoku9", "renju15"]
+    assert all(len(line.split()) > 3 for line in out.splitlines()), "each preset has a description"
+
+
+@pytest.mark.parametrize("change, section", [("game.size=9", "game"), ("game.n_in_row=5", "game"),
+                                             ("net.channels=16", "net")])
+def test_resuming_with_another_game_or_net_is_refused(tmp_path, monkeypatch, capsys, change, section):
+    import azero.train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    original = build_config("gomoku9", TINY).to_toml()
+    (run / "config.toml").write_text(original)
+
+    def must_not_start(*_args, **_kwargs):
+        raise AssertionError("training started in a folder that holds another run")
+
+    monkeypatch.setattr(azero.train, "Learner", must_not_start)
+    code, _, err = run_main(["train", "--run", str(run), "--no-progress", *TINY, change], capsys)
+    assert code == 2, err
+    # (The CLI prints the configuration before it looks at the folder; the error is the one last line.)
+    errors = [line for line in err.splitlines() if "error" in line]
+    assert len(errors) == 1 and err.strip().splitlines()[-1] == errors[0], err
+    assert errors[0].startswith("azero train: error:") and "Traceback" not in err, err
+    message = errors[0]
+    assert str(run) in message and f"other {section} settings" in message, message
+    assert "size=7" in message if section == "game" else "channels=8" in message, message
+    assert (run / "config.toml").read_text() == original, "the refused run rewrote the folder's config"
+
+
+def test_resuming_with_other_limits_or_rates_is_allowed(tmp_path):
+    from azero.train import RunFolder, check_resumable
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.toml").write_text(build_config("gomoku9", TINY).to_toml())
+    check_resumable(RunFolder(run), build_config("gomoku9", [*TINY, "train.lr=0.01", "train.max_steps=99",
+                                                             "selfplay.simulations=16", "eval.games=2"]))
+
+
+def test_a_refused_resume_leaves_the_folder_resumable(tmp_path, monkeypatch):
+    import azero.train
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    config7 = build_config("gomoku9", TINY)
+    net = PolicyValueNet(config7.net)
+    info = CheckpointInfo(rule="freestyle", size=SIZE, n_in_row=N_IN_ROW, net=config7.net.to_dict(), step=0)
+    save_checkpoint(azero.train.RunFolder(run).checkpoint(0), net, info)
+    azero.train.RunFolder(run).publish(0)  # a run folder whose config.toml was lost (or from an older version)
+
+    def must_not_start(*_args, **_kwargs):
+        raise AssertionError("self-play started in a folder that holds another run")
+
+    monkeypatch.setattr(azero.train, "_start_worker", must_not_start)
+    config9 = build_config("gomoku9", [*TINY, "game.size=9"])
+    with pytest.raises(CheckpointError, match="7x7, not 9x9"):
+        azero.train.train(config9, run, progress=False, log=lambda _message: None)
+    azero.train.check_resumable(azero.train.RunFolder(run), config7)  # the right settings must still resume
+
+
+# -- the replay window ----------------------------------------------------------------------------------
+
+
+def expected_point(y: int, x: int, symmetry: int, size: int) -> tuple[int, int]:
+    """Where symmetry s sends (row y, column x): s % 4 quarter turns (anticlockwise, row 0 on top), then a mirror."""
+    for _ in range(symmetry % 4):
+        y, x = size - 1 - x, y
+    if symmetry >= 4:
+        x = size - 1 - x
+    return y, x
+
+
+def transform_grid(grid: np.ndarray, symmetry: int) -> np.ndarray:
+    """The same map, written point by point (independent of numpy's rot90): [..., S, S] -> [..., S, S]."""
+    size = grid.shape[-1]
+    out = np.empty_like(grid)
+    for y in range(size):
+        for x in range(size):
+            ty, tx = expected_point(y, x, symmetry, size)
+            out[..., ty, tx] = grid[..., y, x]
+    return out
+
+
+@pytest.mark.parametrize("symmetry", range(8))
+def test_each_symmetry_moves_a_single_stone_where_expected(symmetry):
+    size = 7
+    board = np.zeros(size * size, dtype=np.int8)
+    y, x, py, px = 1, 2, 5, 3  # a stone at (1, 2); the policy on (5, 3); neither on an axis of symmetry
+    board[y * size + x] = BLACK
+    planes = encode(board, size, WHITE, y * size + x)[None]
+    policy = np.zeros((1, size * size), dtype=np.float32)
+    policy[0, py * size + px] = 1.0
+    new_planes, new_policy = apply_symmetry(planes, policy, symmetry)
+    ty, tx = expected_point(y, x, symmetry, size)
+    assert list(zip(*np.nonzero(new_planes[0, OPPONENT]))) == [(ty, tx)]
+    assert list(zip(*np.nonzero(new_planes[0, LAST_MOVE]))) == [(ty, tx)]
+    assert new_planes[0, OWN].sum() == 0
+    assert np.flatnonzero(new_policy[0]).tolist() == [int(np.dot(expected_point(py, px, symmetry, size), (size, 1)))]
+    assert new_planes.flags.c_contiguous and new_policy.flags.c_contiguous
+
+
+def test_the_eight_symmetries_are_eight_different_maps():
+    images = {expected_point(1, 2, s, 7) for s in range(8)}
+    assert len(images) == 8
+    planes = np.random.default_rng(0).random((1, NUM_PLANES, 5, 5)).astype(np.float32)
+    results = [apply_symmetry(planes, planes[:, 0].reshape(1, 25), s)[0].tobytes() for s in range(8)]
+    assert len(set(results)) == 8
+
+
+def make_positions(ids, size: int, rng: np.random.Generator, rule: int = FREESTYLE) -> Shard:
+    """Position ``i`` has ``i + 1`` stones (so a sample tells which it is), a policy on empty points, outcome by i."""
+    cells = size * size
+    boards, to_move, last, policy, outcome = [], [], [], [], []
+    for i in ids:
+        board = np.zeros(cells, dtype=np.int8)
+        points = rng.choice(cells, size=i + 1, replace=False)
+        board[points[0::2]] = BLACK
+        board[points[1::2]] = WHITE
+        side = BLACK if (i + 1) % 2 == 0 else WHITE
+        empty = np.flatnonzero(board == 0)
+        p = np.zeros(cells, dtype=np.float64)
+        chosen = rng.choice(empty, size=min(5, empty.size), replace=False)
+        p[chosen] = rng.random(chosen.size) + 0.1
+        boards.append(board)
+        to_move.append(side)
+        last.append(points[-1])
+        policy.append(p / p.sum())
+        outcome.append(i % 3 - 1)
+    n = len(boards)
+    return Shard(
+        boards=np.array(boards, dtype=np.int8), to_move=np.array(to_move, dtype=np.int8),
+        last_move=np.array(last, dtype=np.int16), policy=np.array(policy, dtype=np.float16),
+        outcome=np.array(outcome, dtype=np.int8), game_length=np.array([n], dtype=np.int16),
+        game_winner=np.array([BLACK], dtype=np.int8), game_resigned=np.zeros(1, dtype=np.bool_),
+        game_resign_checked=np.zeros(1, dtype=np.bool_), game_resign_wrong=np.zeros(1, dtype=np.bool_),
+        meta={"size": size, "rule": "freestyle", "n_in_row": 5},
+    )
+
+
+def original_planes(shard: Shard, k: int, size: int, rule: int) -> np.ndarray:
+    board = shard.boards[k]
+    forbidden = forbidden_mask(board, size) if rule == RENJU else None
+    return encode(board, size, int(shard.to_move[k]), int(shard.last_move[k]), forbidden)
+
+
+def check_samples(window: ReplayWindow, shard: Shard, ids: list[int], batch: int, seed: int, rule: int) -> set:
+    size = window.size
+    planes, policy, value = window.sample(batch, np.random.default_rng(seed))
+    assert planes.shape == (batch, NUM_PLANES, size, size) and planes.dtype == np.float32
+    assert policy.shape == (batch, size * size) and policy.dtype == np.float32
+    assert value.shape == (batch,) and value.dtype == np.float32
+    used = set()
+    for b in range(batch):
+        stones = planes[b, OWN] + planes[b, OPPONENT]
+        i = int(stones.sum()) - 1
+        assert i in ids, f"sample {b} is not one of the positions held"
+        k = ids.index(i)
+        # The policy mass sits on empty points of the transformed board, and still sums to one.
+        assert policy[b][stones.reshape(-1) > 0].sum() == 0
+        assert abs(policy[b].sum() - 1) < 1e-2
+        assert value[b] == shard.outcome[k]
+        # Planes and policy were moved by one and the same symmetry.
+        want_planes = original_planes(shard, k, size, rule)
+        want_policy = shard.policy[k].astype(np.float32).reshape(size, size)
+        matches = [s for s in range(8) if np.array_equal(transform_grid(want_planes, s), planes[b])
+                   and np.array_equal(transform_grid(want_policy, s).reshape(-1), policy[b])]
+        assert matches, f"sample {b} (position {i}): planes and policy do not fit any one symmetry"
+        used.update(matches)
+    return used
+
+
+def test_window_samples_are_consistent_under_symmetries():
+    size, rng = 7, np.random.default_rng(3)
+    ids = list(range(20))
+    shard = make_positions(ids, size, rng)
+    window = ReplayWindow(100, size, FREESTYLE)
+    window.add(shard)
+    used = check_samples(window, shard, ids, batch=96, seed=1, rule=FREESTYLE)
+    assert len(used) == 8, "a random symmetry per position should use all eight over 96 samples"
+
+
+def test_window_samples_are_consistent_under_symmetries_in_renju():
+    size = 9
+    board = np.zeros(size * size, dtype=np.int8)
+    for y, x in [(4, 2), (4, 3), (2, 4), (3, 4)]:
+        board[y * size + x] = BLACK
+    for y, x in [(0, 0), (0, 8), (8, 0), (8, 7)]:
+        board[y * size + x] = WHITE
+    assert forbidden_mask(board, size).sum() == 1  # (4, 4) is a double three
+    policy = np.zeros(size * size, dtype=np.float16)
+    policy[[4 * size + 5, 5 * size + 4]] = 0.5
+    # 8 stones: stone count 8 means id 7 for check_samples.
+    shard = Shard(boards=board[None], to_move=np.array([BLACK], np.int8), last_move=np.array([8 * size + 7], np.int16),
+                  policy=policy[None], outcome=np.array([1], np.int8), game_length=np.array([9], np.int16),
+                  game_winner=np.array([BLACK], np.int8), game_resigned=np.zeros(1, np.bool_),
+                  game_resign_checked=np.zeros(1, np.bool_), game_resign_wrong=np.zeros(1, np.bool_),
+                  meta={"size": size, "rule": "renju", "n_in_row": 5})
+    window = ReplayWindow(10, size, RENJU)
+    window.add(shard)
+    planes, _, _ = window.sample(4, np.random.default_rng(0))
+    assert all(planes[b, 4].sum() == 1 for b in range(4)), "the forbidden point is in every sample"
+    check_samples(window, shard, [7], batch=32, seed=2, rule=RENJU)
+
+
+def held_ids(window: ReplayWindow) -> list[int]:
+    return sorted(int(np.count_nonzero(window.boards[k])) - 1 for k in range(len(window)))
+
+
+def test_window_keeps_only_the_newest_positions():
+    size, rng, capacity = 7, np.random.default_rng(5), 10
+    window = ReplayWindow(capacity, size, FREESTYLE)
+    with pytest.raises(ValueError):
+        window.sample(1, rng)
+    window.add(make_positions(range(0, 6), size, rng))
+    assert len(window) == 6 and held_ids(window) == list(range(6))
+    window.add(make_positions(range(6, 13), size, rng))  # wraps around the ring
+    assert len(window) == capacity and window.added == 13
+    assert held_ids(window) == list(range(3, 13))
+    window.add(make_positions(range(13, 38), size, rng))  # one shard larger than the window
+    assert len(window) == capacity
+    assert held_ids(window) == list(range(28, 38))
+    planes, _, _ = window.sample(200, rng)
+    sampled = {int((planes[b, OWN] + planes[b, OPPONENT]).sum()) - 1 for b in range(200)}
+    assert sampled == set(range(28, 38)), "samples come from the newest positions only, all of them"
+
+
+def test_window_counts_every_position_added():
+    rng = np.random.default_rng(6)
+    window = ReplayWindow(10, 7, FREESTYLE)
+    window.add(make_positions(range(0, 25), 7, rng))
+    assert window.added == 25

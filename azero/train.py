@@ -69,8 +69,8 @@ def check_resumable(folder: RunFolder, config: TrainConfig) -> None:
     for section in ("game", "net"):
         if getattr(saved, section) != getattr(config, section):
             raise ConfigError(
-                f"{folder.root} holds a run with {section} settings {getattr(saved, section)}, not "
-                f"{getattr(config, section)}; use another --run folder or the same settings")
+                f"{folder.root} holds a run with other {section} settings ({getattr(saved, section)} there, "
+                f"{getattr(config, section)} asked for); use another --run folder or the same settings")
 
 
 @dataclass

@@ -171,7 +171,10 @@ def select_leaves(
     planes, candidates, leaf_game, leaf_node,
     board, forbidden, near, frames, stack_points, points,
 ):
-    """Pick up to ``leaves_per_game`` new leaves in each game of ``games``; return how many need the network.
+    """Pick up to ``leaves_per_game`` new leaves in each game of ``games``.
+
+    Returns ``(evaluate, exact)``: the leaves that need the network, and
+    the simulations already finished here with exact results.
 
     ``targets[g]`` is the number of simulations wanted at game g's root;
     no game is given more leaves than it still needs.  Leaves with exact
@@ -183,6 +186,7 @@ def select_leaves(
     games.renju.new_three_stack, ``points`` int64 N).
     """
     batch = 0
+    exact = 0
     cells = size * size
     for gi in range(games.shape[0]):
         g = games[gi]
@@ -210,6 +214,7 @@ def select_leaves(
             state = ints[g, node, STATE]
             if state == TERMINAL:
                 backup(ints, floats, g, node, floats[g, node, EXACT_VALUE])
+                exact += 1
                 continue
             if state == PENDING:
                 _undo_virtual(ints, g, node)  # a collision: this leaf is already in the batch
@@ -232,13 +237,14 @@ def select_leaves(
                 ints[g, node, STATE] = TERMINAL
                 floats[g, node, EXACT_VALUE] = value
                 backup(ints, floats, g, node, value)
+                exact += 1
                 continue
             encode_into(board, size, color, last, forbidden, planes[batch])
             ints[g, node, STATE] = PENDING
             leaf_game[batch] = g
             leaf_node[batch] = node
             batch += 1
-    return batch
+    return batch, exact
 
 
 @njit(cache=True)

@@ -70,6 +70,7 @@ from games.gomoku import Gomoku
 from games.lines import is_winning_move
 from games.playout import random_playout, seed_playouts
 from games.renju import forbidden_mask_into, new_three_stack
+from .tactics import has_winning_point
 
 # Sentinels and node states (see the module docstring).
 ROOT = 0
@@ -95,22 +96,6 @@ def _result_value(result, mover):
     if result == DRAW:
         return DRAW_VALUE
     return WIN_VALUE if result == mover else LOSS_VALUE
-
-
-@njit(cache=True)
-def _has_winning_move(board, size, color, n_in_row, rule):
-    """Can ``color`` win with its next stone?  ``board`` is restored.
-
-    Renju needs no forbidden check: a point that makes exactly five is never forbidden.
-    """
-    for p in range(size * size):
-        if board[p] == EMPTY:
-            board[p] = color
-            wins = is_winning_move(board, size, p, color, n_in_row, rule)
-            board[p] = EMPTY
-            if wins:
-                return True
-    return False
 
 
 @njit(cache=True)
@@ -279,7 +264,7 @@ def run_playouts(
                 elif depth == root_empties:
                     outcome[node] = DRAW_NODE
                     value = DRAW_VALUE
-                elif stones[to_move] >= n_in_row - 1 and _has_winning_move(board, size, to_move, n_in_row, rule):
+                elif stones[to_move] >= n_in_row - 1 and has_winning_point(board, size, to_move, n_in_row, rule):
                     # (the stone count skips the scan early on: a win needs n_in_row - 1 stones already down)
                     outcome[node] = LOSS_NODE
                     value = LOSS_VALUE

@@ -141,8 +141,7 @@ class Searcher:
     def step(self, games: np.ndarray) -> int:
         """One select / evaluate / expand round over slots ``games`` (int32); returns the leaves evaluated."""
         cfg = self.config
-        visits_before = int(self.ints[games, mcts.ROOT, mcts.VISITS].sum())
-        count = mcts.select_leaves(
+        count, exact = mcts.select_leaves(
             self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
             self.root_quiet, games, self.targets, cfg.leaves_per_game, self.forced, self.size, self.n_in_row, self.rule_code,
             cfg.c_puct, cfg.fpu_reduction, cfg.forced_k, cfg.tactics, cfg.move_radius,
@@ -151,7 +150,7 @@ class Searcher:
         )
         if count > 0:
             self._evaluate(count)
-        self.simulations += int(self.ints[games, mcts.ROOT, mcts.VISITS].sum()) - visits_before
+        self.simulations += count + exact
         return count
 
     def _evaluate(self, count: int) -> None:

@@ -58,6 +58,15 @@ def winning_points(board, size, color, n_in_row, rule, out):
 
 
 @njit(cache=True)
+def has_winning_point(board, size, color, n_in_row, rule):
+    """Can ``color`` complete a winning row with its next stone?  Stops at the first point found."""
+    for p in range(size * size):
+        if board[p] == EMPTY and _neighbours(board, size, p) & color and _completes_row(board, size, p, color, n_in_row, rule):
+            return True
+    return False
+
+
+@njit(cache=True)
 def threats(board, size, to_move, n_in_row, rule, stop_at_own_win, out):
     """Winning points of both sides in one pass over the board.
 

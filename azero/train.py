@@ -267,6 +267,8 @@ class Learner:
                 "positions_per_s": positions_per_s, "elapsed_s": elapsed,
             })
             self.selfplay_since = []
+
+    def plot(self) -> None:
         try:
             plot_run(self.folder.root)
         except Exception as error:  # a plot must never stop training
@@ -369,6 +371,7 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -
                     row = learner.evaluate()
                     log("evaluation at step {}: {}".format(
                         c.step, ", ".join(f"{k} {v:.2f}" for k, v in row.items() if k.endswith("_score"))))
+                learner.plot()  # after the evaluation, so the plot shows it
             if now - last_status >= STATUS_SECONDS:
                 last_status = now
                 _update_status(bar, learner, now - started, positions_at_start)
@@ -379,6 +382,7 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -
         if learner.counters.step > last_checkpoint_step:
             learner.save_checkpoint()
             learner.log_checkpoint_metrics(time.monotonic() - started, 0.0)
+            learner.plot()
         for process in workers:
             process.join(timeout=30)
             if process.is_alive():

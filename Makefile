@@ -21,7 +21,7 @@ test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(VENV)/.installed
-	$(BIN)/azero bench engine
+	$(BIN)/azero bench
 
 $(VENV)/.torch:
 	$(PYTHON) -m venv $(VENV)

@@ -111,11 +111,12 @@ class SelfPlayEngine:
     def step(self) -> list[GameData]:
         """Advance every game by one batched search step; return the games that finished."""
         searcher = self.searcher
-        active = np.nonzero(~searcher.done_mask())[0].astype(np.int32)
-        if active.size:
-            searcher.step(active)
+        done = searcher.done_mask()
+        if not done.all():
+            searcher.step(np.flatnonzero(~done).astype(np.int32))
+            done = searcher.done_mask()
         finished = []
-        for g in np.nonzero(searcher.done_mask())[0]:
+        for g in np.flatnonzero(done):
             data = self._play_move(int(g))
             if data is not None:
                 finished.append(data)

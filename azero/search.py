@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from games.constants import DRAW, ONGOING
 from games.gomoku import Gomoku
 from games.renju import new_three_stack
 
@@ -126,9 +125,6 @@ class Searcher:
             else:
                 self.noise_pending[g] = True  # mixed in by expand_and_backup once the root has priors
 
-    def done(self, g: int) -> bool:
-        return mcts.simulations_done(self.ints, g) >= self.targets[g]
-
     def done_mask(self) -> np.ndarray:
         """For every slot: has it reached its target?"""
         return np.maximum(self.ints[:, mcts.ROOT, mcts.VISITS] - 1, 0) >= self.targets
@@ -205,26 +201,3 @@ class Searcher:
             return int(np.argmax(visits))
         weights = visits.astype(np.float64) ** (1.0 / temperature)
         return int(rng.choice(visits.size, p=weights / weights.sum()))
-
-    def best_moves(self, g: int, count: int = 5) -> list[tuple[int, int, float]]:
-        """The ``count`` most visited root moves as (move, visits, value for the mover)."""
-        first = self.ints[g, mcts.ROOT, mcts.FIRST_CHILD]
-        n = self.ints[g, mcts.ROOT, mcts.NUM_CHILDREN]
-        rows = []
-        for c in range(first, first + n):
-            visits = int(self.ints[g, c, mcts.VISITS])
-            value = float(self.floats[g, c, mcts.VALUE_SUM]) / visits if visits else 0.0
-            rows.append((int(self.ints[g, c, mcts.MOVE]), visits, value))
-        rows.sort(key=lambda row: -row[1])
-        return rows[:count]
-
-
-def game_finished(game: Gomoku) -> bool:
-    return game.winner != ONGOING
-
-
-def result_for(game: Gomoku, color: int) -> float:
-    """+1 if ``color`` won the finished game, -1 if it lost, 0 for a draw."""
-    if game.winner == DRAW:
-        return 0.0
-    return 1.0 if game.winner == color else -1.0

@@ -59,6 +59,57 @@ class PurePlayer:
         return [self.mcts.choose_move(game) for game in games]
 
 
+class HeuristicPlayer:
+    """The threat-aware pattern bot (:mod:`azero.heuristic`): the floor a trained net must beat."""
+
+    def __init__(self, seed: int = 0):
+        from .heuristic import heuristic_move
+
+        self.name = "heuristic"
+        self._move = heuristic_move
+        self.rng = np.random.default_rng(seed)
+
+    def choose_moves(self, games: list[Gomoku]) -> list[int]:
+        return [self._move(game, self.rng) for game in games]
+
+
+class RandomPlayer:
+    """A uniformly random legal move."""
+
+    def __init__(self, seed: int = 0):
+        self.name = "random"
+        self.rng = np.random.default_rng(seed)
+
+    def choose_moves(self, games: list[Gomoku]) -> list[int]:
+        return [int(self.rng.choice(np.flatnonzero(game.legal_mask()))) for game in games]
+
+
+def player_from_spec(spec: str, seed: int = 0, device: str = "cpu"):
+    """``random``, ``heuristic``, ``pure:N`` (N playouts) or ``az:PATH[:sims=N]`` (default 400 simulations)."""
+    kind, _, rest = spec.partition(":")
+    if kind == "random" and not rest:
+        return RandomPlayer(seed)
+    if kind == "heuristic" and not rest:
+        return HeuristicPlayer(seed)
+    if kind == "pure":
+        if not rest.isdigit() or int(rest) < 1:
+            raise ValueError(f"pure:N needs a positive number of playouts, got {spec!r}")
+        return PurePlayer(int(rest), seed=seed)
+    if kind == "az" and rest:
+        from .checkpoint import load_checkpoint
+        from .evaluator import NetEvaluator
+
+        path, simulations = rest, 400
+        if ":sims=" in rest:
+            path, _, count = rest.rpartition(":sims=")
+            if not count.isdigit() or int(count) < 1:
+                raise ValueError(f"sims must be a positive number in {spec!r}")
+            simulations = int(count)
+        net, info = load_checkpoint(path, device=device)
+        return NetPlayer(NetEvaluator(net), simulations, name=f"az:{path}:sims={simulations}", seed=seed)
+    raise ValueError(f"unknown player {spec!r}; use random, heuristic, pure:N or az:PATH[:sims=N]")
+
+
 def random_openings(size: int, rule: str, n_in_row: int, count: int, moves: int, rng: np.random.Generator) -> list[list[int]]:
     """``count`` different random openings of ``moves`` stones, the first within the central third."""
     openings: list[list[int]] = []

@@ -51,28 +51,11 @@ class CheckpointInfo:
 
 def save_checkpoint(path: str | Path, net: PolicyValueNet, info: CheckpointInfo) -> None:
     """Write weights and metadata to ``path`` in one atomic rename (a crash leaves the old file or the new, never half)."""
-    tensors = {name: t.detach().to("cpu").contiguous() for name, t in net.state_dict().items()}
-    data = save_tensors_to_bytes(tensors, metadata={"azero": info.to_json()})
-    atomic_write_bytes(path, data)
+    save_tensors(path, net.state_dict(), json.loads(info.to_json()))
 
 
 def _read(path: Path) -> tuple[dict, dict]:
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder, not a checkpoint file")
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise CheckpointError(f"no checkpoint at {path}") from None
-    if size > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{path} is {size} bytes, too large to be an azero checkpoint")
-    data = path.read_bytes()
-    try:
-        tensors = load_tensors_from_bytes(data)
-        header_len = int.from_bytes(data[:8], "little")
-        header = json.loads(data[8:8 + header_len])
-        meta = json.loads(header.get("__metadata__", {}).get("azero", "null"))
-    except (SafetensorError, ValueError, UnicodeDecodeError, TypeError, AttributeError) as error:
-        raise CheckpointError(f"{path} is not a readable safetensors checkpoint ({str(error)[:80]})") from None
+    tensors, meta = load_tensors(path)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} has no azero metadata (format {FORMAT}); was it written by azero?")
     return tensors, meta
@@ -137,18 +120,29 @@ def _check_shape(info: CheckpointInfo, tensors: dict, path: Path) -> None:
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict) -> None:
-    """Atomic safetensors write of loose tensors with JSON metadata (the trainer's optimizer state)."""
+    """Atomic safetensors write of tensors with JSON metadata under the header key ``azero``."""
     data = save_tensors_to_bytes({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()},
-                                 metadata={"azero": json.dumps(metadata)})
+                                 metadata={"azero": json.dumps(metadata, sort_keys=True)})
     atomic_write_bytes(path, data)
 
 
-def load_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict]:
-    data = Path(path).read_bytes()
+def load_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], object]:
+    """Tensors and the parsed ``azero`` metadata (None when absent) of a safetensors file; never unpickles."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise CheckpointError(f"no checkpoint at {path}") from None
+    if size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path} is {size} bytes, too large to be an azero checkpoint")
+    data = path.read_bytes()
     try:
         tensors = load_tensors_from_bytes(data)
         header_len = int.from_bytes(data[:8], "little")
-        meta = json.loads(json.loads(data[8:8 + header_len]).get("__metadata__", {}).get("azero", "{}"))
+        header = json.loads(data[8:8 + header_len])
+        meta = json.loads(header.get("__metadata__", {}).get("azero", "null"))
     except (SafetensorError, ValueError, UnicodeDecodeError, TypeError, AttributeError) as error:
-        raise CheckpointError(f"{path} is not readable ({str(error)[:80]})") from None
+        raise CheckpointError(f"{path} is not a readable safetensors checkpoint ({str(error)[:80]})") from None
     return tensors, meta

@@ -13,7 +13,6 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from games.constants import RULES
 from games.coords import check_size
 from games.gomoku import check_rules
 from selfplay.engine import SelfPlayConfig
@@ -127,17 +126,18 @@ def available_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
 
 
-def _coerce(section: str, key: str, value, kind):
+def _coerce(section: str, key: str, value, kind: str):
+    """Check ``value`` against a field's annotation (a string: the module uses postponed annotations)."""
     where = f"{section}.{key}"
-    if kind in (bool, "bool"):
+    if kind == "bool":
         if isinstance(value, bool):
             return value
         raise ConfigError(f"{where} must be true or false, got {value!r}")
-    if kind in (int, "int"):
+    if kind == "int":
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         raise ConfigError(f"{where} must be a whole number, got {value!r}")
-    if kind in (float, "float"):
+    if kind == "float":
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
         raise ConfigError(f"{where} must be a finite number, got {value!r}")

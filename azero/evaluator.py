@@ -40,7 +40,7 @@ class NetEvaluator:
         """Use new weights from now on (self-play workers pick up each published checkpoint)."""
         from .network import fold_batch_norm
 
-        self.net = fold_batch_norm(net.eval()).to(self.device)
+        self.net = fold_batch_norm(net).to(self.device)
         if self.cuda:
             self.net.to(memory_format=self.torch.channels_last)
 

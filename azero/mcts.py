@@ -33,7 +33,7 @@ network.
 import numpy as np
 from numba import njit
 
-from games.constants import BLACK, EMPTY, RENJU, WHITE
+from games.constants import BLACK, RENJU, WHITE
 from games.lines import is_winning_move
 from games.renju import forbidden_mask_into
 
@@ -394,14 +394,14 @@ def root_value(ints, floats, g):
 
 
 @njit(cache=True)
-def advance_root(ints, floats, node_count, root_board, root_to_move, root_last, root_quiet, g, move, scratch_ints,
-                 scratch_floats):
+def advance_root(ints, floats, node_count, root_board, root_to_move, root_last, root_quiet, g, move, scratch_order,
+                 scratch_ints, scratch_floats):
     """Play ``move`` at game ``g``'s root and keep the subtree below it (tree reuse).
 
     The subtree is copied breadth-first to the front of the arrays so the
     new root is node ROOT and children blocks stay contiguous.  Without a
     searched child for ``move`` the tree restarts from a bare root.
-    ``scratch_*`` are one tree's worth of arrays (``[M, fields]``).
+    ``scratch_*`` are one tree's worth of arrays (``[M]`` int32, ``[M, fields]``), so moving allocates nothing.
     """
     root_board[g, move] = root_to_move[g]
     root_to_move[g] = WHITE if root_to_move[g] == BLACK else BLACK
@@ -419,7 +419,7 @@ def advance_root(ints, floats, node_count, root_board, root_to_move, root_last, 
         root_quiet[g] = False
         return
     # Breadth-first copy: ``old`` lists old node numbers in their new order.
-    old = np.empty(node_count[g], dtype=np.int32)
+    old = scratch_order
     old[0] = child
     used = 1
     head = 0

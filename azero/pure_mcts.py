@@ -70,7 +70,7 @@ from games.gomoku import Gomoku
 from games.lines import is_winning_move
 from games.playout import random_playout, seed_playouts
 from games.renju import forbidden_mask_into, new_three_stack
-from .tactics import has_winning_point
+from .tactics import winning_points
 
 # Sentinels and node states (see the module docstring).
 ROOT = 0
@@ -208,6 +208,7 @@ def run_playouts(
     near = np.zeros((4, n), dtype=np.int16)
     frames, points = new_three_stack()
     no_record = np.empty(0, dtype=np.int64)
+    found = np.empty(1, dtype=np.int64)  # winning_points writes the point it finds here
     root_stones = np.zeros(3, dtype=np.int64)  # indexed by EMPTY, BLACK, WHITE
     for p in range(n):
         root_stones[root_board[p]] += 1
@@ -264,7 +265,7 @@ def run_playouts(
                 elif depth == root_empties:
                     outcome[node] = DRAW_NODE
                     value = DRAW_VALUE
-                elif stones[to_move] >= n_in_row - 1 and has_winning_point(board, size, to_move, n_in_row, rule):
+                elif stones[to_move] >= n_in_row - 1 and winning_points(board, size, to_move, n_in_row, rule, found, 1) > 0:
                     # (the stone count skips the scan early on: a win needs n_in_row - 1 stones already down)
                     outcome[node] = LOSS_NODE
                     value = LOSS_VALUE

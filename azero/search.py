@@ -83,6 +83,7 @@ class Searcher:
         self._near = np.zeros((4, cells), dtype=np.int16)
         self._frames, self._stack_points = new_three_stack()
         self._points = np.zeros(cells, dtype=np.int64)
+        self._scratch_order = np.zeros(self.max_nodes, dtype=np.int32)
         self._scratch_ints = np.zeros((self.max_nodes, mcts.INT_FIELDS), dtype=np.int32)
         self._scratch_floats = np.zeros((self.max_nodes, mcts.FLOAT_FIELDS), dtype=np.float32)
         self._visits = np.zeros(cells, dtype=np.float32)
@@ -103,14 +104,10 @@ class Searcher:
 
     def play(self, g: int, move: int) -> None:
         """The move ``move`` was played in slot ``g``: move the root, keeping its subtree when reuse is on."""
-        if self.config.tree_reuse:
-            mcts.advance_root(self.ints, self.floats, self.node_count, self.root_board, self.root_to_move,
-                              self.root_last, self.root_quiet, g, move, self._scratch_ints, self._scratch_floats)
-        else:
-            mcts.reset_tree(self.ints, self.floats, self.node_count, g)
-            self.root_board[g, move] = self.root_to_move[g]
-            self.root_to_move[g] = 3 - self.root_to_move[g]
-            self.root_last[g] = move
+        if not self.config.tree_reuse:
+            mcts.reset_tree(self.ints, self.floats, self.node_count, g)  # nothing below the root: advancing starts afresh
+        mcts.advance_root(self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
+                          self.root_quiet, g, move, self._scratch_order, self._scratch_ints, self._scratch_floats)
 
     # -- searching ------------------------------------------------------------
     def begin(self, g: int, simulations: int, noise: bool = False, forced: bool = False) -> None:
@@ -131,8 +128,7 @@ class Searcher:
 
     def unfinished(self, games: np.ndarray) -> np.ndarray:
         """The slots of ``games`` still short of their target."""
-        visits = self.ints[games, mcts.ROOT, mcts.VISITS]
-        return games[np.maximum(visits - 1, 0) < self.targets[games]]
+        return games[~self.done_mask()[games]]
 
     def step(self, games: np.ndarray) -> int:
         """One select / evaluate / expand round over slots ``games`` (int32); returns the leaves evaluated."""

@@ -43,27 +43,21 @@ def _completes_row(board, size, p, color, n_in_row, rule):
 
 
 @njit(cache=True)
-def winning_points(board, size, color, n_in_row, rule, out):
+def winning_points(board, size, color, n_in_row, rule, out, limit):
     """Write into ``out`` the empty points where ``color`` would complete a winning row; return how many.
 
-    A winning point always touches a stone of its colour, so only those
-    points are tried.  ``board`` is restored before returning.
+    Stops after ``limit`` points (1 answers "can it win now?").  A winning
+    point always touches a stone of its colour, so only those points are
+    tried.  ``board`` is restored before returning.
     """
     count = 0
     for p in range(size * size):
+        if count >= limit:
+            break
         if board[p] == EMPTY and _neighbours(board, size, p) & color and _completes_row(board, size, p, color, n_in_row, rule):
             out[count] = p
             count += 1
     return count
-
-
-@njit(cache=True)
-def has_winning_point(board, size, color, n_in_row, rule):
-    """Can ``color`` complete a winning row with its next stone?  Stops at the first point found."""
-    for p in range(size * size):
-        if board[p] == EMPTY and _neighbours(board, size, p) & color and _completes_row(board, size, p, color, n_in_row, rule):
-            return True
-    return False
 
 
 @njit(cache=True)
@@ -189,7 +183,7 @@ def leaf_candidates(board, size, to_move, n_in_row, rule, use_tactics, is_root, 
             if not is_root:
                 return WIN
             # At the root the search must still pick the winning point: make the wins the only candidates.
-            own = winning_points(board, size, to_move, n_in_row, rule, points)
+            own = winning_points(board, size, to_move, n_in_row, rule, points, n)
             for p in range(n):
                 candidates[p] = False
             for i in range(own):

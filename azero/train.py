@@ -84,10 +84,9 @@ class Counters:
 
 
 class Learner:
-    def __init__(self, config: TrainConfig, folder: RunFolder, progress: bool = True, log=print):
+    def __init__(self, config: TrainConfig, folder: RunFolder, log=print):
         self.config = config
         self.folder = folder
-        self.progress = progress
         self.log = log
         self.device = pick_device(config.train.device)
         if self.device.type == "cpu":
@@ -105,6 +104,8 @@ class Learner:
         self.recent_losses: list[tuple[float, float]] = []
         self.eval_baseline: Path | None = None
         self.checkpoints_written = 0
+        self.started = time.monotonic()
+        self.positions_at_start = 0  # set once resumed: the rate counts this session's positions only
 
     # -- state on disk --------------------------------------------------------
     def resume_or_start(self) -> None:
@@ -122,7 +123,7 @@ class Learner:
         if self.folder.trainer_state.exists():
             try:
                 tensors, meta = load_tensors(self.folder.trainer_state)
-                if meta.get("step") == step:
+                if isinstance(meta, dict) and meta.get("step") == step:
                     self._load_optimizer(tensors, meta)
             except (CheckpointError, KeyError, ValueError, RuntimeError) as error:
                 self.log(f"optimizer state not restored ({error}); starting it afresh")
@@ -242,7 +243,13 @@ class Learner:
         return float(policy_loss.detach()), float(value_loss.detach())
 
     # -- reporting ------------------------------------------------------------
-    def log_checkpoint_metrics(self, elapsed: float, positions_per_s: float) -> None:
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def positions_per_s(self) -> float:
+        return (self.counters.positions - self.positions_at_start) / max(self.elapsed(), 1e-9)
+
+    def log_checkpoint_metrics(self) -> None:
         c = self.counters
         if self.recent_losses:
             pol, val = np.mean(self.recent_losses, axis=0)
@@ -264,7 +271,7 @@ class Learner:
                 "white_win_rate": float(np.mean(winners == 2)), "draw_rate": float(np.mean(winners == 3)),
                 "resign_rate": float(resigned.mean()),
                 "resign_false_positive_rate": float(wrong.sum() / checked.sum()) if checked.sum() else float("nan"),
-                "positions_per_s": positions_per_s, "elapsed_s": elapsed,
+                "positions_per_s": self.positions_per_s(), "elapsed_s": self.elapsed(),
             })
             self.selfplay_since = []
 
@@ -280,9 +287,8 @@ class Learner:
 
         e = self.config.eval
         game = self.config.game
-        net = PolicyValueNet(self.config.net)
-        net.load_state_dict(self.net.state_dict())
-        current = NetPlayer(NetEvaluator(net, self.device), e.simulations, self.config.search, name="current")
+        # The evaluator folds batch norm into a copy, so the training net itself is left as it is.
+        current = NetPlayer(NetEvaluator(self.net, self.device), e.simulations, self.config.search, name="current")
         row = {"step": self.counters.step, "time": time.time()}
         seed = self.counters.step
         if e.pure_playouts:
@@ -319,7 +325,7 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -
     folder = RunFolder(run_dir)
     check_resumable(folder, config)
     folder.create()
-    learner = Learner(config, folder, progress=progress, log=log)
+    learner = Learner(config, folder, log=log)
     learner.resume_or_start()  # refuses a folder whose checkpoints are for another game or net
     atomic_write_text(folder.config, config.to_toml())
     learner.fill_window_from_disk()
@@ -337,10 +343,10 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -
 
     previous_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     t = config.train
-    started = time.monotonic()
+    learner.started = started = time.monotonic()
+    learner.positions_at_start = learner.counters.positions
     last_checkpoint_time = started
     last_checkpoint_step = learner.counters.step
-    positions_at_start = learner.counters.positions
     bar = _status_bar(progress, t.max_steps, learner.counters.step)
     last_status = 0.0
     try:
@@ -364,7 +370,7 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -
                 c.step - last_checkpoint_step >= t.checkpoint_every_steps or now - last_checkpoint_time >= t.checkpoint_every_seconds
             ):
                 learner.save_checkpoint()
-                learner.log_checkpoint_metrics(now - started, (c.positions - positions_at_start) / max(now - started, 1e-9))
+                learner.log_checkpoint_metrics()
                 last_checkpoint_step, last_checkpoint_time = c.step, time.monotonic()
                 e = config.eval
                 if e.every_checkpoints and e.games and learner.checkpoints_written % e.every_checkpoints == 0:
@@ -374,14 +380,14 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -
                 learner.plot()  # after the evaluation, so the plot shows it
             if now - last_status >= STATUS_SECONDS:
                 last_status = now
-                _update_status(bar, learner, now - started, positions_at_start)
+                _update_status(bar, learner)
     finally:
         for s, handler in previous_handlers.items():
             signal.signal(s, handler)
         stop_event.set()
         if learner.counters.step > last_checkpoint_step:
             learner.save_checkpoint()
-            learner.log_checkpoint_metrics(time.monotonic() - started, 0.0)
+            learner.log_checkpoint_metrics()
             learner.plot()
         for process in workers:
             process.join(timeout=30)
@@ -404,13 +410,13 @@ def _status_bar(progress: bool, max_steps: int, initial: int):
     return tqdm(total=max_steps or None, initial=initial, unit="step", dynamic_ncols=True, file=sys.stderr)
 
 
-def _update_status(bar, learner: Learner, elapsed: float, positions_at_start: int) -> None:
+def _update_status(bar, learner: Learner) -> None:
     if bar is None:
         return
     c = learner.counters
     bar.n = c.step
     loss = learner.recent_losses[-1] if learner.recent_losses else (math.nan, math.nan)
-    rate = (c.positions - positions_at_start) / max(elapsed, 1e-9)
+    rate = learner.positions_per_s()
     status = (f"games {c.games} | positions {c.positions} ({rate:.0f}/s) | window {len(learner.window)} | "
               f"loss p {loss[0]:.3f} v {loss[1]:.3f} | lr {learner.lr_now():.1e} | ckpt {c.parent}")
     if len(learner.window) < learner.config.train.min_positions:

@@ -67,20 +67,13 @@ class ReplayWindow:
         return self.count
 
     def add(self, shard: Shard) -> None:
-        n = shard.positions
-        self.added += n
-        if n > self.capacity:  # only the newest fit
-            shard = Shard(**{k: (v[-self.capacity:] if k in ("boards", "to_move", "last_move", "policy", "outcome") else v)
-                             for k, v in shard.__dict__.items()})
-            n = self.capacity
-        idx = (self.next + np.arange(n)) % self.capacity
-        self.boards[idx] = shard.boards
-        self.to_move[idx] = shard.to_move
-        self.last_move[idx] = shard.last_move
-        self.policy[idx] = shard.policy
-        self.outcome[idx] = shard.outcome
-        self.next = int((self.next + n) % self.capacity)
-        self.count = min(self.capacity, self.count + n)
+        self.added += shard.positions
+        keep = min(shard.positions, self.capacity)  # a shard larger than the window: only its newest positions fit
+        idx = (self.next + np.arange(keep)) % self.capacity
+        for name in ("boards", "to_move", "last_move", "policy", "outcome"):
+            getattr(self, name)[idx] = getattr(shard, name)[shard.positions - keep:]
+        self.next = int((self.next + keep) % self.capacity)
+        self.count = min(self.capacity, self.count + keep)
 
     def sample(self, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(planes [B, C, S, S] float32, policy [B, S*S] float32, value [B] float32)``, random symmetries."""

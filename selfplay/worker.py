@@ -10,6 +10,7 @@ flight are dropped, finished games are written first.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -23,8 +24,6 @@ WEIGHTS_POLL_SECONDS = 3.0
 
 def read_latest(run_dir: Path) -> tuple[int, Path] | None:
     """The (step, path) the learner last published, or None before the first one."""
-    import json
-
     pointer = Path(run_dir) / "checkpoints" / "latest.json"
     try:
         data = json.loads(pointer.read_text())

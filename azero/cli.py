@@ -15,6 +15,10 @@ from azero import __version__
 from games.constants import RULES
 
 EXIT_BAD_INPUT = 2
+DEFAULT_ANCHOR = "heuristic"  # azero.arena.DEFAULT_ANCHOR, repeated so --help needs no heavy import
+DEFAULT_ANCHOR_TEXT = "the heuristic bot at Elo 0"
+PLAYER_SPEC_TEXT = ("random, heuristic, pure:N (N playouts), az:CHECKPOINT[:sims=N][:time=SECONDS], "
+                    "pbrain:COMMAND (a Gomocup engine)")
 
 
 class CommandError(Exception):
@@ -136,7 +140,88 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--stones", type=int, default=40, help="stones in the renju mask positions (default: %(default)s)")
     engine.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     engine.set_defaults(handler=run_bench_engine)
+    _add_arena_parser(commands)
     return parser
+
+
+def _add_game_filters(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--rule", choices=list(RULES), help=f"rules of the {what} (default: {'the only kind stored' if what == 'games' else 'read from the checkpoints, else freestyle'})")
+    parser.add_argument("--size", type=_board_size, help=f"board size of the {what}")
+    parser.add_argument("--n-in-row", type=int, help="stones in a row to win (default: 5, or the checkpoints')")
+
+
+def _add_arena_parser(commands) -> None:
+    arena = commands.add_parser(
+        "arena",
+        help="tournaments and Elo ratings between checkpoints, bots, engines and people",
+        description="Play rated games and read the ratings. Every game goes into one SQLite database "
+        "(--db); ratings are fitted over all its games of one rule and size, anchored to a fixed reference "
+        f"(by default {DEFAULT_ANCHOR_TEXT}).",
+    )
+    actions = arena.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    db_help = "the arena database (default: %(default)s)"
+
+    run = actions.add_parser(
+        "run",
+        help="play a round robin or a gauntlet (resumable)",
+        description="Play every pairing of PLAYERs (round robin), or --candidate against each PLAYER (gauntlet). "
+        "Each pairing plays --games games: every opening of a seeded balanced set twice, once with each colour. "
+        "Players: " + PLAYER_SPEC_TEXT + ". Games run in worker processes and are stored as they end; stop "
+        "with Ctrl-C and run the same command again to play only what is missing. Ends with the ratings table.",
+    )
+    run.add_argument("players", nargs="+", metavar="PLAYER", help="player specs")
+    run.add_argument("--candidate", metavar="PLAYER", help="gauntlet: play only this player against each PLAYER")
+    run.add_argument("--games", type=int, default=20, help="games per pairing, an even number (default: %(default)s)")
+    run.add_argument("--db", default="runs/arena.sqlite", help=db_help)
+    _add_game_filters(run, "games to play")
+    run.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    run.add_argument("--opening-stones", type=int, help="stones in each opening (default: 2 below 13x13, else 3)")
+    run.add_argument("--opening-seed", type=int, default=0, help="which seeded set of openings (default: %(default)s)")
+    run.add_argument("--openings", metavar="FILE", help="openings from a file instead, one per line ('h8 i9 j8')")
+    run.add_argument("--turn-ms", type=int, default=1000, help="time per move for pbrain: engines, in ms (default: %(default)s)")
+    run.add_argument("--device", default="cpu", help="where az: players run their nets (default: %(default)s)")
+    run.add_argument("--anchor", default=DEFAULT_ANCHOR, help="reference player of the final table (default: %(default)s)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(handler=run_arena_run)
+
+    ratings = actions.add_parser(
+        "ratings",
+        help="print the Elo table",
+        description="Fit Elo by maximum likelihood (Bradley-Terry, draws as half points, as BayesElo and Ordo do) "
+        "over every stored game of one rule and size, with 95% intervals, and print rating, interval, games, "
+        "score and wins/draws/losses. The fit is also kept in the database.",
+    )
+    ratings.add_argument("--db", default="runs/arena.sqlite", help=db_help)
+    _add_game_filters(ratings, "games")
+    ratings.add_argument("--anchor", default=DEFAULT_ANCHOR, help="the player held fixed (default: %(default)s)")
+    ratings.add_argument("--anchor-elo", type=float, default=0.0, help="the anchor's rating (default: %(default)s)")
+    ratings.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ratings.set_defaults(handler=run_arena_ratings)
+
+    plot = actions.add_parser(
+        "plot",
+        help="draw Elo against training step as PNG",
+        description="Draw each training run's checkpoints' Elo (with 95% intervals) against their training step, "
+        "with the reference players as horizontal lines.",
+    )
+    plot.add_argument("--db", default="runs/arena.sqlite", help=db_help)
+    _add_game_filters(plot, "games")
+    plot.add_argument("--run", metavar="NAME", help="only this run's checkpoints (the run folder's name)")
+    plot.add_argument("--anchor", default=DEFAULT_ANCHOR, help="the player held fixed (default: %(default)s)")
+    plot.add_argument("--out", default="elo.png", help="the PNG to write (default: %(default)s)")
+    plot.set_defaults(handler=run_arena_plot)
+
+    export = actions.add_parser(
+        "export",
+        help="write the games as PGN for BayesElo or Ordo",
+        description="Write stored games as PGN-like records that BayesElo and Ordo read: PGN's White is the "
+        "player who moved first (Gomoku's black); moves are kept in a comment.",
+    )
+    export.add_argument("--db", default="runs/arena.sqlite", help=db_help)
+    _add_game_filters(export, "games")
+    export.add_argument("--out", default="-", help="file to write, '-' for standard output (default: %(default)s)")
+    export.set_defaults(handler=run_arena_export)
 
 
 def run_demo(args: argparse.Namespace) -> None:
@@ -232,6 +317,96 @@ def run_bench(args: argparse.Namespace) -> None:
 
     report = selfplay_benchmark(config, seconds=args.seconds, device=args.device, progress=progress)
     print(json.dumps(report) if args.json else format_report(report))
+
+
+def _open_arena(path: str, must_exist: bool = True):
+    from pathlib import Path
+
+    from azero.arena_store import ArenaStore
+
+    if must_exist and not Path(path).is_file():
+        raise CommandError(f"no arena database at {path} (play games first with 'azero arena run', or give --db)")
+    return ArenaStore(path)
+
+
+def _print_ratings(store, kind, anchor: str, anchor_elo: float = 0.0, as_json: bool = False) -> None:
+    from dataclasses import asdict
+
+    from azero.arena_report import rate
+    from azero.ratings import format_table
+
+    table = rate(store, kind, anchor, anchor_elo)
+    if as_json:
+        print(json.dumps({"rule": kind.rule, "size": kind.size, "n_in_row": kind.n_in_row, "anchor": anchor,
+                          "anchor_elo": anchor_elo, "ratings": [asdict(r) for r in table]}))
+        return
+    games = len(store.games(kind.rule, kind.size, kind.n_in_row))
+    print(f"{kind.rule} {kind.size}x{kind.size}, {kind.n_in_row} in a row: {games} games, {anchor} fixed at {anchor_elo:g}")
+    print(format_table(table, anchor))
+
+
+def run_arena_run(args: argparse.Namespace) -> None:
+    from azero.arena import default_workers, game_kind_for, run_tournament
+    from azero.arena_store import ArenaError
+
+    if args.games < 2:
+        raise CommandError(f"--games must be at least 2 (one opening with both colours), got {args.games}")
+    if args.turn_ms < 1:
+        raise CommandError(f"--turn-ms must be positive, got {args.turn_ms}")
+    specs = list(dict.fromkeys(args.players))
+    kind = game_kind_for(specs + ([args.candidate] if args.candidate else []), args.rule, args.size, args.n_in_row)
+    openings = None
+    if args.openings:
+        from azero.openings import openings_from_file
+
+        openings = openings_from_file(args.openings, kind.size, kind.rule, kind.n_in_row)
+    if args.opening_stones is not None and not 0 <= args.opening_stones <= kind.size * kind.size // 4:
+        raise CommandError(f"--opening-stones must be from 0 to {kind.size * kind.size // 4}, got {args.opening_stones}")
+    workers = args.workers or default_workers()
+    print(f"arena: {kind.rule} {kind.size}x{kind.size}, {len(specs) + bool(args.candidate)} players, "
+          f"{args.games} games per pairing, {workers} workers, database {args.db}", file=sys.stderr, flush=True)
+    summary = run_tournament(args.db, specs, kind, args.games, candidate=args.candidate, workers=workers,
+                             opening_stones=args.opening_stones, opening_seed=args.opening_seed, openings=openings,
+                             turn_ms=args.turn_ms, device=args.device, progress=not args.no_progress)
+    endings = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.reasons.items())) or "none"
+    print(f"played {summary.played} games this time (endings: {endings}); {summary.already_played} of "
+          f"{summary.scheduled} were already stored", file=sys.stderr)
+    if summary.interrupted:
+        print("interrupted: every finished game is stored; run the same command again to play the rest",
+              file=sys.stderr)
+    with _open_arena(args.db) as store:
+        try:
+            _print_ratings(store, kind, args.anchor)
+        except ArenaError as error:
+            print(f"no ratings table: {error}", file=sys.stderr)
+    if summary.interrupted:
+        raise KeyboardInterrupt
+
+
+def run_arena_ratings(args: argparse.Namespace) -> None:
+    from azero.arena_report import pick_kind
+
+    with _open_arena(args.db) as store:
+        _print_ratings(store, pick_kind(store, args.rule, args.size, args.n_in_row), args.anchor, args.anchor_elo, args.json)
+
+
+def run_arena_plot(args: argparse.Namespace) -> None:
+    from azero.arena_report import pick_kind, plot_elo, rate
+
+    with _open_arena(args.db) as store:
+        kind = pick_kind(store, args.rule, args.size, args.n_in_row)
+        path = plot_elo(store, rate(store, kind, args.anchor, save=False), kind, args.out, run=args.run, anchor=args.anchor)
+    print(f"wrote {path}")
+
+
+def run_arena_export(args: argparse.Namespace) -> None:
+    from azero.arena_report import export_pgn, pick_kind
+
+    with _open_arena(args.db) as store:
+        kind = pick_kind(store, args.rule, args.size, args.n_in_row) if (args.rule or args.size or args.n_in_row) else None
+        count = export_pgn(store, args.out, kind)
+    if args.out != "-":
+        print(f"wrote {count} games to {args.out}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,15 +68,21 @@ class TrainerConfig:
 
 @dataclass
 class EvalConfig:
-    every_checkpoints: int = 4  # evaluate every k-th checkpoint (0 = never)
-    games: int = 20  # per opponent, colours alternated
-    simulations: int = 200  # the net's simulations per move in evaluation games
-    pure_playouts: int = 1000  # the pure-rollout MCTS opponent (0 = skip it)
-    vs_previous: bool = True  # also play the previous evaluated checkpoint
+    """The arena gauntlet a run plays as it trains (its Elo curve): see azero.train.Learner.evaluate."""
+
+    every_checkpoints: int = 4  # play a gauntlet every k-th checkpoint (0 = never)
+    games: int = 20  # per opponent: each opening with both colours
+    simulations: int = 200  # the net's simulations per move in these games
+    pure_playouts: int = 1000  # the pure-rollout MCTS reference (0 = leave it out)
+    heuristic: bool = True  # the heuristic bot as a reference (the ratings' anchor)
+    previous: int = 2  # how many earlier evaluated checkpoints of the run to play
 
     def check(self) -> None:
-        if self.every_checkpoints < 0 or self.games < 0 or self.simulations < 1 or self.pure_playouts < 0:
-            raise ValueError("eval.every_checkpoints, eval.games, eval.pure_playouts >= 0 and eval.simulations >= 1 are needed")
+        if self.every_checkpoints < 0 or self.games < 0 or self.simulations < 1 or self.pure_playouts < 0 or self.previous < 0:
+            raise ValueError("eval.every_checkpoints, eval.games, eval.pure_playouts, eval.previous >= 0 and "
+                             "eval.simulations >= 1 are needed")
+        if self.games % 2:
+            raise ValueError(f"eval.games must be even (each opening is played with both colours), got {self.games}")
 
 
 @dataclass

@@ -8,126 +8,76 @@ swapped, so deterministic players do not repeat one game.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from games.constants import BLACK, DRAW, ONGOING, WHITE
 from games.gomoku import Gomoku
-from games.randomplay import nearby_candidates
 
-from .search import SearchConfig, Searcher
-
-
-class NetPlayer:
-    """A network with PUCT search at a fixed number of simulations, no noise, most-visited move."""
-
-    def __init__(self, evaluator, simulations: int, search: SearchConfig | None = None, name: str = "net", seed: int = 0):
-        self.evaluator = evaluator
-        self.simulations = simulations
-        self.search_config = search or SearchConfig()
-        self.name = name
-        self.seed = seed
-        self._searcher: Searcher | None = None
-
-    def _searcher_for(self, game: Gomoku, slots: int) -> Searcher:
-        s = self._searcher
-        if s is None or s.games < slots or s.size != game.size or s.rule_code != game.rule_code or s.n_in_row != game.n_in_row:
-            s = Searcher(game.size, game.rule_code, game.n_in_row, slots, self.evaluator, self.search_config,
-                         self.simulations, seed=self.seed)
-            self._searcher = s
-        return s
-
-    def choose_moves(self, games: list[Gomoku]) -> list[int]:
-        searcher = self._searcher_for(games[0], len(games))
-        for g, game in enumerate(games):
-            searcher.set_position(g, game)
-        searcher.search(np.arange(len(games), dtype=np.int32), self.simulations)
-        return [searcher.choose_move(g) for g in range(len(games))]
+from .openings import random_openings
+from .players import Forfeit
 
 
-class PurePlayer:
-    """Pure Monte-Carlo tree search with random rollouts (no network)."""
+@dataclass
+class FinishedGame:
+    """One game of a batch, as it ended."""
 
-    def __init__(self, playouts: int, seed: int = 0):
-        from .pure_mcts import PureMCTS
-
-        self.name = f"pure{playouts}"
-        self.mcts = PureMCTS(playouts, seed=seed)
-
-    def choose_moves(self, games: list[Gomoku]) -> list[int]:
-        return [self.mcts.choose_move(game) for game in games]
-
-
-class HeuristicPlayer:
-    """The threat-aware pattern bot (:mod:`azero.heuristic`): the floor a trained net must beat."""
-
-    def __init__(self, seed: int = 0):
-        from .heuristic import heuristic_move
-
-        self.name = "heuristic"
-        self._move = heuristic_move
-        self.rng = np.random.default_rng(seed)
-
-    def choose_moves(self, games: list[Gomoku]) -> list[int]:
-        return [self._move(game, self.rng) for game in games]
+    index: int  # its place in the list of games asked for
+    game: Gomoku
+    first_colour: int  # the colour the first player had
+    winner: int  # BLACK, WHITE or DRAW
+    reason: str  # 'five', 'full' (a draw), or the loser's 'illegal', 'forbidden', 'timeout', 'crash', 'resign'
+    detail: str = ""
+    seconds: float = 0.0
 
 
-class RandomPlayer:
-    """A uniformly random legal move."""
+def play_games(first, second, openings: list[list[int]], first_colours: list[int], size: int, rule: str,
+               n_in_row: int, on_finish=None) -> list[FinishedGame]:
+    """Play one game per opening at once; ``first`` has ``first_colours[i]`` in game i.
 
-    def __init__(self, seed: int = 0):
-        self.name = "random"
-        self.rng = np.random.default_rng(seed)
+    Every move is checked here, whoever made it: an illegal answer (an
+    occupied point, a point off the board, a renju-forbidden point) or a
+    :class:`~azero.players.Forfeit` loses that game and the others go on.
+    ``on_finish(finished)`` is called as each game ends, so a caller can
+    store it at once.
+    """
+    boards = [Gomoku.from_moves(moves, size, rule, n_in_row) for moves in openings]
+    started = time.perf_counter()
+    finished: dict[int, FinishedGame] = {}
 
-    def choose_moves(self, games: list[Gomoku]) -> list[int]:
-        return [int(self.rng.choice(np.flatnonzero(game.legal_mask()))) for game in games]
+    def finish(i: int, winner: int, reason: str, detail: str = "") -> None:
+        record = FinishedGame(i, boards[i], first_colours[i], winner, reason, detail, time.perf_counter() - started)
+        finished[i] = record
+        if on_finish is not None:
+            on_finish(record)
 
-
-def player_from_spec(spec: str, seed: int = 0, device: str = "cpu"):
-    """``random``, ``heuristic``, ``pure:N`` (N playouts) or ``az:PATH[:sims=N]`` (default 400 simulations)."""
-    kind, _, rest = spec.partition(":")
-    if kind == "random" and not rest:
-        return RandomPlayer(seed)
-    if kind == "heuristic" and not rest:
-        return HeuristicPlayer(seed)
-    if kind == "pure":
-        if not rest.isdigit() or int(rest) < 1:
-            raise ValueError(f"pure:N needs a positive number of playouts, got {spec!r}")
-        return PurePlayer(int(rest), seed=seed)
-    if kind == "az" and rest:
-        from .checkpoint import load_checkpoint
-        from .evaluator import NetEvaluator
-
-        path, simulations = rest, 400
-        if ":sims=" in rest:
-            path, _, count = rest.rpartition(":sims=")
-            if not count.isdigit() or int(count) < 1:
-                raise ValueError(f"sims must be a positive number in {spec!r}")
-            simulations = int(count)
-        net, info = load_checkpoint(path, device=device)
-        return NetPlayer(NetEvaluator(net), simulations, name=f"az:{path}:sims={simulations}", seed=seed)
-    raise ValueError(f"unknown player {spec!r}; use random, heuristic, pure:N or az:PATH[:sims=N]")
-
-
-def random_openings(size: int, rule: str, n_in_row: int, count: int, moves: int, rng: np.random.Generator) -> list[list[int]]:
-    """``count`` different random openings of ``moves`` stones, the first within the central third."""
-    openings: list[list[int]] = []
-    seen: set[tuple[int, ...]] = set()
-    for _ in range(count * 20):
-        if len(openings) == count:
-            break
-        game = Gomoku(size, rule, n_in_row)
-        low, high = size // 3, size - size // 3
-        game.play(int(rng.integers(low, high)) * size + int(rng.integers(low, high)))
-        while len(game.moves) < moves and game.winner == ONGOING:
-            candidates = nearby_candidates(game, 1)
-            game.play(int(rng.choice(candidates)))
-        key = tuple(game.moves)
-        if key not in seen and game.winner == ONGOING:
-            seen.add(key)
-            openings.append(list(game.moves))
-    return openings
+    for i, board in enumerate(boards):
+        if board.winner != ONGOING:  # an opening that already ended (only with odd hand-made openings)
+            finish(i, board.winner, "full" if board.winner == DRAW else "five")
+    while len(finished) < len(boards):
+        for player, is_first in ((first, True), (second, False)):
+            turn = [i for i in range(len(boards))
+                    if i not in finished and (boards[i].to_move == first_colours[i]) == is_first]
+            if not turn:
+                continue
+            for i, move in zip(turn, player.choose_moves([boards[i] for i in turn])):
+                board = boards[i]
+                mover = board.to_move
+                opponent = WHITE if mover == BLACK else BLACK
+                if isinstance(move, Forfeit):
+                    finish(i, opponent, move.reason, move.detail)
+                    continue
+                if not board.is_legal(move):
+                    forbidden = isinstance(move, (int, np.integer)) and 0 <= move < size * size \
+                        and bool(board.forbidden_mask()[move])
+                    finish(i, opponent, "forbidden" if forbidden else "illegal", f"move {move!r}")
+                    continue
+                board.play(int(move))
+                if board.winner != ONGOING:
+                    finish(i, board.winner, "full" if board.winner == DRAW else "five")
+    return [finished[i] for i in range(len(boards))]
 
 
 @dataclass
@@ -152,26 +102,14 @@ def play_match(first, second, games: int, size: int, rule: str, n_in_row: int, s
     """``games`` games between ``first`` and ``second`` (colours alternate, each opening twice); scores for ``first``."""
     rng = np.random.default_rng(seed)
     openings = random_openings(size, rule, n_in_row, (games + 1) // 2, opening_moves, rng)
-    boards: list[Gomoku] = []
-    first_colour: list[int] = []
-    for i in range(games):
-        moves = openings[(i // 2) % len(openings)] if openings else []
-        boards.append(Gomoku.from_moves(moves, size, rule, n_in_row))
-        first_colour.append(BLACK if i % 2 == 0 else WHITE)
-    while True:
-        live = [i for i, b in enumerate(boards) if b.winner == ONGOING]
-        if not live:
-            break
-        for player, is_first in ((first, True), (second, False)):
-            turn = [i for i in live if (boards[i].to_move == first_colour[i]) == is_first and boards[i].winner == ONGOING]
-            if turn:
-                for i, move in zip(turn, player.choose_moves([boards[i] for i in turn])):
-                    boards[i].play(move)
-    result = MatchResult(games=boards)
-    for board, colour in zip(boards, first_colour):
-        if board.winner == DRAW:
+    game_openings = [openings[(i // 2) % len(openings)] if openings else [] for i in range(games)]
+    colours = [BLACK if i % 2 == 0 else WHITE for i in range(games)]
+    result = MatchResult(games=[])
+    for record in play_games(first, second, game_openings, colours, size, rule, n_in_row):
+        result.games.append(record.game)
+        if record.winner == DRAW:
             result.draws += 1
-        elif board.winner == colour:
+        elif record.winner == record.first_colour:
             result.wins += 1
         else:
             result.losses += 1

@@ -102,7 +102,6 @@ class Learner:
         self.ingested: set[str] = set()
         self.selfplay_since: list = []  # shards read since the last self-play metrics row
         self.recent_losses: list[tuple[float, float]] = []
-        self.eval_baseline: Path | None = None
         self.checkpoints_written = 0
         self.started = time.monotonic()
         self.positions_at_start = 0  # set once resumed: the rate counts this session's positions only
@@ -127,8 +126,6 @@ class Learner:
                     self._load_optimizer(tensors, meta)
             except (CheckpointError, KeyError, ValueError, RuntimeError) as error:
                 self.log(f"optimizer state not restored ({error}); starting it afresh")
-        baseline = self.folder.root / "checkpoints" / str(info.extra.get("eval_baseline", ""))
-        self.eval_baseline = baseline if baseline.is_file() else None
         self.log(f"resuming {self.folder.root} at step {step} ({info.games} games, {info.positions} positions)")
 
     def _optimizer_tensors(self) -> tuple[dict, dict]:
@@ -157,8 +154,7 @@ class Learner:
         info = CheckpointInfo(
             rule=game.rule, size=game.size, n_in_row=game.n_in_row, net=self.config.net.to_dict(), step=c.step,
             games=c.games, positions=c.positions, parent=c.parent, preset=self.config.preset,
-            extra={"samples": c.samples, "last_shard": c.last_shard,
-                   "eval_baseline": self.eval_baseline.name if self.eval_baseline else ""},
+            extra={"samples": c.samples, "last_shard": c.last_shard},
         )
         save_checkpoint(path, self.net, info)
         tensors, meta = self._optimizer_tensors()
@@ -282,27 +278,52 @@ class Learner:
             self.log(f"plot not written: {error}")
 
     def evaluate(self) -> dict:
-        """A few games against pure-rollout MCTS and the previous evaluated checkpoint; scores logged."""
-        from .match import NetPlayer, PurePlayer, play_match
+        """An arena gauntlet: the newest checkpoint against the references and earlier evaluated checkpoints.
 
-        e = self.config.eval
-        game = self.config.game
-        # The evaluator folds batch norm into a copy, so the training net itself is left as it is.
-        current = NetPlayer(NetEvaluator(self.net, self.device), e.simulations, self.config.search, name="current")
-        row = {"step": self.counters.step, "time": time.time()}
-        seed = self.counters.step
-        if e.pure_playouts:
-            result = play_match(current, PurePlayer(e.pure_playouts, seed=seed), e.games, game.size, game.rule,
-                                game.n_in_row, seed=seed)
-            row[f"vs_pure{e.pure_playouts}_score"] = result.score
-        if e.vs_previous and self.eval_baseline is not None:
-            previous_net, _ = load_checkpoint(self.eval_baseline, game.rule, game.size, game.n_in_row, device=self.device)
-            previous = NetPlayer(NetEvaluator(previous_net, self.device), e.simulations, self.config.search, name="previous")
-            result = play_match(current, previous, e.games, game.size, game.rule, game.n_in_row, seed=seed + 1)
-            row["vs_previous_score"] = result.score
-            row["previous_step"] = int(self.eval_baseline.stem.split("-")[-1])
+        Games go into ``RUN/arena.sqlite``, so the run's Elo curve
+        (``plots/elo.png``) is refitted over every gauntlet so far, and
+        ``azero arena ratings --db RUN/arena.sqlite`` reads the same games.
+        """
+        from .arena import GameKind, run_tournament
+        from .arena_report import head_to_head, plot_elo, rate
+        from .arena_store import ArenaStore
+
+        e, game = self.config.eval, self.config.game
+        kind = GameKind(game.rule, game.size, game.n_in_row)
+        db = self.folder.root / "arena.sqlite"
+        step = self.counters.step
+        setting = f":sims={e.simulations}"
+        candidate = f"az:{self.folder.checkpoint(step)}{setting}"
+        references = (["heuristic"] if e.heuristic else []) + ([f"pure:{e.pure_playouts}"] if e.pure_playouts else [])
+        with ArenaStore(db) as store:
+            earlier = sorted(p.step for p in store.players()
+                             if p.kind == "az" and p.run == self.folder.root.name and p.step is not None and p.step < step)
+        previous = [f"az:{self.folder.checkpoint(s)}{setting}" for s in earlier if self.folder.checkpoint(s).is_file()]
+        previous = previous[len(previous) - e.previous:] if e.previous else []
+        opponents = references + previous
+        row = {"step": step, "time": time.time()}
+        if not opponents:
+            return row
+        run_tournament(db, opponents, kind, e.games, candidate=candidate, workers=1, device=str(self.device),
+                       progress=False)
+        with ArenaStore(db) as store:
+            me = store.register(candidate).label
+            for spec in opponents:
+                name = "previous" if spec.startswith("az:") else spec.replace(":", "")
+                if spec.startswith("az:") and spec != previous[-1]:
+                    continue  # the table keeps one 'previous' column: the latest earlier checkpoint
+                wins, draws, losses = head_to_head(store, kind, me, store.register(spec).label)
+                row[f"vs_{name}_score"] = (wins + 0.5 * draws) / max(wins + draws + losses, 1)
+            anchor = references[0] if references else store.register(previous[0]).label
+            ratings = rate(store, kind, anchor)
+            mine = next(r for r in ratings if r.player == me)
+            row.update(elo=mine.elo, elo_low=mine.low, elo_high=mine.high)
+            try:
+                plot_elo(store, ratings, kind, self.folder.root / "plots" / "elo.png", run=self.folder.root.name,
+                         anchor=anchor)
+            except Exception as error:  # a plot must never stop training
+                self.log(f"Elo plot not written: {error}")
         self.metrics.log("eval", row)
-        self.eval_baseline = self.folder.checkpoint(self.counters.step)
         return row
 
 
@@ -375,8 +396,9 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -
                 e = config.eval
                 if e.every_checkpoints and e.games and learner.checkpoints_written % e.every_checkpoints == 0:
                     row = learner.evaluate()
-                    log("evaluation at step {}: {}".format(
-                        c.step, ", ".join(f"{k} {v:.2f}" for k, v in row.items() if k.endswith("_score"))))
+                    scores = ", ".join(f"{k} {v:.2f}" for k, v in row.items() if k.endswith("_score"))
+                    elo = f"; Elo {row['elo']:.0f} [{row['elo_low']:.0f}, {row['elo_high']:.0f}]" if "elo" in row else ""
+                    log(f"arena at step {c.step}: {scores}{elo}")
                 learner.plot()  # after the evaluation, so the plot shows it
             if now - last_status >= STATUS_SECONDS:
                 last_status = now

@@ -2,21 +2,23 @@
 
 import pytest
 
-from azero.match import HeuristicPlayer, PurePlayer, RandomPlayer, player_from_spec, play_match, random_openings
+from azero.match import play_match
+from azero.openings import random_openings
+from azero.players import HeuristicPlayer, PurePlayer, RandomPlayer, make_player
 from games.constants import BLACK, ONGOING, WHITE
 
 import numpy as np
 
 
 def test_specs_build_players_and_bad_specs_are_refused(tmp_path):
-    assert isinstance(player_from_spec("random"), RandomPlayer)
-    assert isinstance(player_from_spec("heuristic"), HeuristicPlayer)
-    assert player_from_spec("pure:50").name == "pure50"
+    assert isinstance(make_player("random"), RandomPlayer)
+    assert isinstance(make_player("heuristic"), HeuristicPlayer)
+    assert make_player("pure:50").name == "pure:50"
     for bad in ["pure:", "pure:x", "pure:0", "frobnicate", "random:3", "az:"]:
         with pytest.raises(ValueError):
-            player_from_spec(bad)
+            make_player(bad)
     with pytest.raises(ValueError, match="no checkpoint"):
-        player_from_spec(f"az:{tmp_path / 'missing.safetensors'}")
+        make_player(f"az:{tmp_path / 'missing.safetensors'}")
 
 
 def test_openings_are_distinct_unfinished_and_central():

@@ -748,3 +748,32 @@ def test_window_counts_every_position_added():
     window = ReplayWindow(10, 7, FREESTYLE)
     window.add(make_positions(range(0, 25), 7, rng))
     assert window.added == 25
+
+
+def test_training_gauntlet_builds_the_runs_elo_curve(tmp_path):
+    """Every evaluation is an arena gauntlet: games land in RUN/arena.sqlite, Elo in eval.csv and plots/elo.png."""
+    from azero.arena_store import ArenaStore
+    from azero.train import Learner, RunFolder
+
+    config = build_config("gomoku9", [*TINY, "eval.games=2", "eval.simulations=4", "eval.pure_playouts=20",
+                                      "eval.previous=1", "train.device=\"cpu\""])
+    folder = RunFolder(tmp_path / "myrun")
+    folder.checkpoints.mkdir(parents=True)
+    learner = Learner(config, folder, log=lambda *_: None)
+    rows = []
+    for step in (0, 5, 10):
+        learner.counters.step = step
+        learner.save_checkpoint()
+        rows.append(learner.evaluate())
+    learner.metrics.close()
+    assert "vs_previous_score" not in rows[0] and {"vs_heuristic_score", "vs_pure20_score", "elo"} <= set(rows[0])
+    assert "vs_previous_score" in rows[1] and rows[2]["elo_low"] <= rows[2]["elo"] <= rows[2]["elo_high"]
+    with ArenaStore(folder.root / "arena.sqlite") as store:
+        games = store.games()
+        labels = {p.label: p for p in store.players()}
+    # 3 gauntlets: 2 references each, plus the one previous checkpoint for the last two; 2 games per pairing.
+    assert len(games) == 2 * (2 + 3 + 3)
+    assert labels["myrun/step-00000010@4"].step == 10 and labels["myrun/step-00000010@4"].run == "myrun"
+    assert not any({g.black, g.white} == {"myrun/step-00000010@4", "myrun/step-00000000@4"} for g in games)  # 1 previous
+    assert (folder.root / "plots" / "elo.png").stat().st_size > 10_000
+    assert read_table(folder.root, "eval")["elo"][-1] == rows[2]["elo"]

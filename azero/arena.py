@@ -1,0 +1,283 @@
+"""Tournaments: round robins and gauntlets in worker processes, stored in an :class:`ArenaStore`.
+
+A tournament is a *schedule*: for every pairing, every opening of a seeded
+balanced set is played twice, once with each colour.  Each scheduled game
+has a key naming the two players' identities, the game kind, the opening
+set and index, and the colours; the store keeps finished games under that
+key.  Running the same command again therefore plays only what is missing
+(an interrupted run resumes; a larger ``--games`` adds openings to the
+set), and nothing is counted twice.
+
+Games of one pairing are played in batches inside a worker (a net player
+searches a whole batch in one network call); players that think by the
+clock (``az:...:time=S``, ``pbrain:``) play one game at a time per worker,
+so their time is their own.  Workers write each game the moment it ends.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import signal
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from games.constants import BLACK, WHITE
+
+from .arena_store import ArenaError, ArenaStore
+from .players import parse_spec
+
+DEFAULT_ANCHOR = "heuristic"
+DEFAULT_ANCHOR_ELO = 0.0
+BATCH_GAMES = 16  # games of one pairing a worker plays at once (batched search)
+
+
+@dataclass(frozen=True)
+class GameKind:
+    rule: str
+    size: int
+    n_in_row: int
+
+    @property
+    def tag(self) -> str:
+        return f"{self.rule}/{self.size}/{self.n_in_row}"
+
+
+@dataclass(frozen=True)
+class ScheduledGame:
+    key: str
+    first: str  # spec of the player whose colour is first_colour
+    second: str
+    first_colour: int
+    opening: tuple[int, ...]
+
+
+@dataclass
+class Task:
+    """Games of one pairing for one worker."""
+
+    first: str
+    second: str
+    kind: GameKind
+    games: list[ScheduledGame]
+    db_path: str
+    turn_ms: int
+    device: str
+    seed: int
+
+
+@dataclass
+class RunSummary:
+    scheduled: int = 0
+    already_played: int = 0
+    played: int = 0
+    interrupted: bool = False
+    reasons: dict = field(default_factory=dict)
+
+
+def pairings(specs: list[str], candidate: str | None = None) -> list[tuple[str, str]]:
+    """Every pair (round robin) or the candidate against each of the others (gauntlet)."""
+    if candidate is not None:
+        return [(candidate, other) for other in specs if other != candidate]
+    return list(itertools.combinations(specs, 2))
+
+
+def game_kind_for(specs: list[str], rule: str | None, size: int | None, n_in_row: int | None) -> GameKind:
+    """The game every player must play: given, or read from the checkpoints (which must agree)."""
+    from .arena_store import player_facts
+
+    found = {(f["rule"], f["size"], f["n_in_row"]) for f in map(player_facts, specs) if f["kind"] == "az"}
+    if rule is None and size is None and len(found) == 1:
+        r, s, n = found.pop()
+        return GameKind(r, s, n if n_in_row is None else n_in_row)
+    if rule is None and size is None and len(found) > 1:
+        raise ArenaError("the checkpoints were trained for different games: "
+                         + ", ".join(f"{r} {s}x{s}" for r, s, _ in sorted(found)) + "; give --rule and --size")
+    kind = GameKind(rule or "freestyle", size or 15, n_in_row or 5)
+    for r, s, n in found:
+        if (r, s, n) != (kind.rule, kind.size, kind.n_in_row):
+            raise ArenaError(f"a checkpoint was trained for {r} {s}x{s} ({n} in a row), but the games are "
+                             f"{kind.rule} {kind.size}x{kind.size} ({kind.n_in_row} in a row)")
+    return kind
+
+
+def schedule(store: ArenaStore, specs: list[str], kind: GameKind, games_per_pairing: int,
+             candidate: str | None = None, opening_stones: int | None = None, opening_seed: int = 0,
+             openings: list[list[int]] | None = None) -> list[ScheduledGame]:
+    """Every game of the tournament, whether already played or not (see the module docstring)."""
+    from .openings import default_opening_moves
+
+    if games_per_pairing < 2:
+        raise ArenaError("each pairing needs at least 2 games (one opening, both colours)")
+    pairs_needed = math.ceil(games_per_pairing / 2)
+    if openings is None:
+        stones = default_opening_moves(kind.size) if opening_stones is None else opening_stones
+        openings = store.openings(kind.rule, kind.size, kind.n_in_row, stones, opening_seed, pairs_needed)
+        set_name = f"{stones}stones/seed{opening_seed}"
+    else:
+        set_name = "file:" + format(zlib.crc32(repr(openings).encode()), "08x")
+    if not openings:
+        raise ArenaError(f"no openings could be made for {kind.rule} {kind.size}x{kind.size}")
+    keys = {spec: store.register(spec).key for spec in specs}
+    games = []
+    for first, second in pairings(specs, candidate):
+        a, b = sorted((first, second), key=lambda s: keys[s])  # one key per game whoever is listed first
+        for index in range(pairs_needed):
+            opening = tuple(openings[index % len(openings)])
+            for colour in (BLACK, WHITE):
+                key = f"{kind.tag}|{keys[a]}|{keys[b]}|{set_name}#{index}|{'black' if colour == BLACK else 'white'}"
+                games.append(ScheduledGame(key, a, b, colour, opening))
+    return games
+
+
+def _tasks(missing: list[ScheduledGame], kind: GameKind, db_path: str, turn_ms: int, device: str) -> list[Task]:
+    by_pair: dict[tuple[str, str], list[ScheduledGame]] = {}
+    for game in missing:
+        by_pair.setdefault((game.first, game.second), []).append(game)
+    tasks = []
+    for (first, second), games in by_pair.items():
+        timed = parse_spec(first).timed or parse_spec(second).timed
+        batch = 1 if timed else BATCH_GAMES
+        for start in range(0, len(games), batch):
+            chunk = games[start:start + batch]
+            seed = zlib.crc32(chunk[0].key.encode())
+            tasks.append(Task(first, second, kind, chunk, db_path, turn_ms, device, seed))
+    # Interleave pairings so an interrupted run has spread its games over all of them.
+    tasks.sort(key=lambda t: (t.games[0].key.rsplit("#", 1)[-1], t.first, t.second))
+    return tasks
+
+
+_worker_store: ArenaStore | None = None
+_worker_queue = None
+
+
+def _init_worker(queue) -> None:
+    """Worker processes: one torch thread (the processes are the parallelism), Ctrl-C handled by the parent."""
+    global _worker_queue
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_queue = queue
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def play_task(task: Task, on_game=None) -> dict:
+    """Play one task's games, storing each as it ends; returns {reason: count}."""
+    from .match import play_games
+    from .players import make_player
+
+    global _worker_store
+    if _worker_store is None or str(_worker_store.path) != task.db_path:
+        _worker_store = ArenaStore(task.db_path)
+    store = _worker_store
+    kind = task.kind
+    ids = {spec: store.register(spec).id for spec in (task.first, task.second)}
+    game = (kind.rule, kind.size, kind.n_in_row)
+    first = make_player(task.first, seed=task.seed, device=task.device, turn_ms=task.turn_ms, game=game)
+    second = make_player(task.second, seed=task.seed + 1, device=task.device, turn_ms=task.turn_ms, game=game)
+    reasons: dict[str, int] = {}
+
+    def store_game(finished) -> None:
+        scheduled = task.games[finished.index]
+        black, white = (task.first, task.second) if scheduled.first_colour == BLACK else (task.second, task.first)
+        store.record_game(black=ids[black], white=ids[white], rule=kind.rule, size=kind.size, n_in_row=kind.n_in_row,
+                          opening=list(scheduled.opening), moves=finished.game.moves, winner=finished.winner,
+                          reason=finished.reason, detail=finished.detail, seconds=finished.seconds,
+                          schedule_key=scheduled.key)
+        reasons[finished.reason] = reasons.get(finished.reason, 0) + 1
+        if on_game is not None:
+            on_game(finished)
+        if _worker_queue is not None:
+            _worker_queue.put(1)
+
+    try:
+        play_games(first, second, [list(g.opening) for g in task.games], [g.first_colour for g in task.games],
+                   kind.size, kind.rule, kind.n_in_row, on_finish=store_game)
+    finally:
+        first.close()
+        second.close()
+    return reasons
+
+
+def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_per_pairing: int,
+                   candidate: str | None = None, workers: int = 1, opening_stones: int | None = None,
+                   opening_seed: int = 0, openings: list[list[int]] | None = None, turn_ms: int = 1000,
+                   device: str = "cpu", progress: bool = True) -> RunSummary:
+    """Play every scheduled game not yet in the database; Ctrl-C stops cleanly (run again to resume)."""
+    for spec in specs:
+        if parse_spec(spec).kind == "human":
+            raise ArenaError(f"{spec} plays in the window (azero play); an arena cannot ask a person for moves")
+    if len(set(specs)) != len(specs):
+        raise ArenaError("a player is listed twice")
+    if candidate is not None and candidate not in specs:
+        specs = [candidate] + specs
+    if len(specs) < 2:
+        raise ArenaError("a tournament needs at least two players")
+    with ArenaStore(db_path) as store:
+        games = schedule(store, specs, kind, games_per_pairing, candidate, opening_stones, opening_seed, openings)
+        done = store.played_keys([g.key for g in games])
+    missing = [g for g in games if g.key not in done]
+    summary = RunSummary(scheduled=len(games), already_played=len(games) - len(missing))
+    tasks = _tasks(missing, kind, str(db_path), turn_ms, device)
+    bar = None
+    if progress and missing:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(missing), desc="arena games", unit="game", dynamic_ncols=True)
+    try:
+        if workers <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                for reason, count in play_task(task, on_game=(lambda _: bar.update(1)) if bar else None).items():
+                    summary.reasons[reason] = summary.reasons.get(reason, 0) + count
+                    summary.played += count
+        else:
+            _run_in_pool(tasks, workers, summary, bar)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+    return summary
+
+
+def _run_in_pool(tasks: list[Task], workers: int, summary: RunSummary, bar) -> None:
+    import multiprocessing as mp
+    import queue as queue_module
+
+    context = mp.get_context("spawn")  # fork after torch/numba threads have started is unsafe
+    progress_queue = context.Queue()
+    pool = context.Pool(min(workers, len(tasks)), initializer=_init_worker, initargs=(progress_queue,))
+    try:
+        results = [pool.apply_async(play_task, (task,)) for task in tasks]
+        pending = list(results)
+        while pending:
+            try:
+                progress_queue.get(timeout=0.2)
+                if bar is not None:
+                    bar.update(1)
+            except queue_module.Empty:
+                pass
+            still = []
+            for result in pending:
+                if result.ready():
+                    for reason, count in result.get().items():  # re-raises a worker's error here
+                        summary.reasons[reason] = summary.reasons.get(reason, 0) + count
+                        summary.played += count
+                else:
+                    still.append(result)
+            pending = still
+        pool.close()
+    except BaseException:
+        pool.terminate()  # games in flight are dropped; every finished one is already stored
+        raise
+    finally:
+        pool.join()
+
+
+def default_workers() -> int:
+    return max(1, (os.cpu_count() or 1))

@@ -1,0 +1,733 @@
+"""The Gomocup (Piskvork) protocol engine: azero as a "pbrain" that any Gomoku manager can run.
+
+The manager writes one command per line on our stdin and reads our answers
+on stdout (protocol by Petr Lastovicka and Martin Petricek, the one Gomocup
+uses).  What we answer:
+
+==========================  =====================================================================
+``START n``                 ``OK``, or ``ERROR ...`` if no player here can play an n x n board
+``RECTSTART w,h``           as ``START w`` when w == h; ``ERROR`` for a rectangle
+``RESTART``                 ``OK`` (empty board, same size, INFO settings kept)
+``BEGIN``                   our first move on the empty board, ``x,y``
+``TURN x,y``                the opponent's move; we answer ours
+``BOARD`` ... ``DONE``      a whole position, lines ``x,y,field`` (1 ours, 2 theirs); we answer a move
+``TAKEBACK x,y``            remove that stone, ``OK``
+``INFO key value``          nothing, ever (the manager does not read answers to INFO)
+``ABOUT``                   ``name="azero", version="...", author="..."``
+``END``                     nothing; the process exits
+==========================  =====================================================================
+
+``x`` is the column and ``y`` the row, both from 0 at the top left;
+:mod:`games.coords` converts.  ``MESSAGE`` and ``DEBUG`` lines (simulations,
+win rate, the time budget) may come before a move; managers show or log them.
+
+Decisions the protocol leaves to the brain
+------------------------------------------
+* **UNKNOWN or ERROR.**  The protocol says a brain answers ``UNKNOWN`` to a
+  command it does not know or does not implement, and managers rely on that
+  to fall back to the mandatory commands (a manager that gets ``UNKNOWN`` to
+  ``RESTART`` restarts the process).  So unknown words, and the optional
+  ``PLAY`` and ``SWAP2BOARD`` that we do not implement, get ``UNKNOWN``.
+  ``ERROR`` is for a command we know but cannot carry out: malformed or
+  off-board coordinates, an occupied point, an impossible position, a board
+  size or rule we cannot play, a command before ``START``, a move asked for
+  in a finished game.  An ``ERROR`` leaves the engine's state as it was.
+* **INFO is silent.**  The manager does not read our output after INFO, so
+  a line written then would be taken as the answer to its next command.  A
+  malformed INFO is ignored and reported as a ``MESSAGE`` before our next
+  answer; the caro rule (bit 8), which we cannot play, makes the next move
+  request answer ``ERROR``.  The continuous-game bit (2) is ignored.
+* **Empty lines are ignored** without an answer for the same reason: an
+  answer nobody asked for would be read as the answer to the next command.
+* **BOARD order.**  The protocol asks managers to list renju stones in move
+  order and lets gomoku managers list them in any order.  The stones go to
+  :meth:`Gomoku.from_stones` in the order given, which replays that exact
+  order whenever it alternates properly, so the last move (which the
+  network sees) is the manager's last line; otherwise it is the last listed
+  stone of the side that moved last.  Colours come from counts: as many own
+  stones as the opponent's means we are black.
+* **Time.**  See :func:`move_budget_seconds`.
+
+``main`` keeps a private duplicate of file descriptor 1 for the protocol and
+points fd 1 and ``sys.stdout`` at stderr before loading anything, so
+nothing that numba, torch or a stray ``print`` writes can reach the manager.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+import traceback
+from typing import BinaryIO, Mapping
+
+from azero import __version__
+from games import coords
+from games.gomoku import Gomoku
+
+GOMOCUP_N_IN_ROW = 5  # the protocol has no way to ask for another row length
+DEFAULT_TURN_SECONDS = 5.0  # thinking time per move when the manager sends no INFO about time
+MAX_LINE_CHARS = 1000  # the longest command is a handful of characters; longer lines are refused
+UNLIMITED_MS = 2147483647  # what managers send as time_left when the match has no time limit
+
+# INFO rule bits.
+RULE_EXACTLY_FIVE = 1
+RULE_CONTINUOUS = 2
+RULE_RENJU = 4
+RULE_CARO = 8
+SUPPORTED_RULE_BITS = RULE_EXACTLY_FIVE | RULE_CONTINUOUS | RULE_RENJU
+
+# The time budget (see move_budget_seconds).
+MATCH_TIME_SHARE = 20  # a move may use 1/20 of the match time left: the clock never runs dry
+SAFETY_MARGIN_S = 0.08  # Python, pipes and the last search step, whatever the limit
+SAFETY_FRACTION = 0.05  # and a share of the limit, for a loaded machine's scheduling
+
+# The search tree may use this share of INFO max_memory (the rest: Python, torch, the network).
+TREE_MEMORY_SHARE = 0.5
+
+ABOUT_LINE = f'name="azero", version="{__version__}", author="azero developers"'
+
+# Commands of the manager; anything else is UNKNOWN.
+BLOCK_COMMANDS = ("BOARD", "SWAP2BOARD")  # followed by data lines up to DONE
+NOT_IMPLEMENTED = ("PLAY", "SWAP2BOARD")  # optional commands we answer UNKNOWN
+KNOWN_COMMANDS = frozenset({"START", "RECTSTART", "RESTART", "BEGIN", "TURN", "BOARD", "DONE", "TAKEBACK", "INFO",
+                            "END", "ABOUT", *NOT_IMPLEMENTED})
+
+_NUMBER = r"\s*([+-]?\d{1,9})\s*"  # at most 9 digits: a number that fits the protocol, never a giant int
+_ONE_NUMBER = re.compile(rf"^{_NUMBER}$")
+_TWO_NUMBERS = re.compile(rf"^{_NUMBER},{_NUMBER}$")
+_THREE_NUMBERS = re.compile(rf"^{_NUMBER},{_NUMBER},{_NUMBER}$")
+
+
+class ProtocolError(ValueError):
+    """A command we know but cannot carry out: answered ``ERROR <message>``, the state unchanged."""
+
+
+def move_budget_seconds(timeout_turn_ms: int | None, match_left_ms: int | None,
+                        default_turn_s: float = DEFAULT_TURN_SECONDS) -> float:
+    """Seconds of search for one move.
+
+    The limit is the turn limit (``default_turn_s`` when the manager sent
+    none) and, when the match is timed, ``match_left_ms / MATCH_TIME_SHARE``,
+    whichever is smaller; the budget is that limit less ``SAFETY_MARGIN_S +
+    SAFETY_FRACTION * limit`` for what the search does not see (reading
+    the command, the last search step, writing the answer).  A turn limit of
+    0 means "as fast as possible" and gives 0 (the player's minimum search).
+    """
+    if timeout_turn_ms is not None and timeout_turn_ms <= 0:
+        return 0.0
+    limit = default_turn_s if timeout_turn_ms is None else timeout_turn_ms / 1000
+    if match_left_ms is not None:
+        limit = min(limit, max(match_left_ms, 0) / 1000 / MATCH_TIME_SHARE)
+    return max(0.0, limit - SAFETY_MARGIN_S - SAFETY_FRACTION * limit)
+
+
+def rule_from_bits(bits: int) -> str:
+    """Our rule name for an INFO rule bitmask (renju wins over exactly-five; continuous is ignored)."""
+    if bits & RULE_RENJU:
+        return "renju"
+    return "standard" if bits & RULE_EXACTLY_FIVE else "freestyle"
+
+
+def simulations_for_memory(max_memory_bytes: int, size: int, move_radius: int = 0) -> int:
+    """The most simulations whose search tree fits ``TREE_MEMORY_SHARE`` of ``max_memory_bytes``."""
+    from . import mcts
+    from .search import nodes_needed
+
+    # Per node: the forest's ints and floats plus the same again as advance_root's scratch, and an order slot.
+    bytes_per_node = 2 * 4 * (mcts.INT_FIELDS + mcts.FLOAT_FIELDS) + 4
+    nodes_per_simulation = nodes_needed(1, size, move_radius) - nodes_needed(0, size, move_radius)
+    return int(TREE_MEMORY_SHARE * max_memory_bytes / (bytes_per_node * nodes_per_simulation)) - 2
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A piece of the manager's input, safe to echo on one protocol line (printable ASCII, short)."""
+    cleaned = "".join(c if " " <= c <= "~" else "?" for c in text[:limit])
+    return repr(cleaned + ("..." if len(text) > limit else ""))
+
+
+def _protocol_line(text: str) -> str:
+    """One output line: printable ASCII only, so no message can break the line structure."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text)[:2000]
+
+
+def _accepts_seconds(player) -> bool:
+    import inspect
+
+    try:
+        return "seconds" in inspect.signature(player.choose_moves).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+class PbrainEngine:
+    """The protocol as a state machine: :meth:`handle` maps one input line to the output lines.
+
+    ``players_by_game`` maps ``(rule, size)`` (rule names as in
+    :mod:`games.constants`) to the player for that game; ``any_game_player``
+    plays whatever no entry covers (a heuristic bot plays every size and
+    rule).  Without an exact entry, a player for the same size and another
+    rule is used, with a MESSAGE saying so; a size nobody covers is refused
+    at START.  Players come from :mod:`azero.players`; one that takes
+    ``seconds=`` (a network with search) gets the move's time budget.
+
+    ``game`` is the position (a :class:`~games.gomoku.Gomoku`, None before
+    START); ``finished`` turns True at END.
+    """
+
+    def __init__(self, players_by_game: Mapping[tuple[str, int], object] | None = None, any_game_player=None, *,
+                 default_turn_seconds: float = DEFAULT_TURN_SECONDS, warm_up: bool = True, clock=time.perf_counter):
+        self.players_by_game = dict(players_by_game or {})
+        self.any_game_player = any_game_player
+        if not self.players_by_game and any_game_player is None:
+            raise ValueError("a pbrain engine needs at least one player")
+        self.default_turn_seconds = default_turn_seconds
+        self.warm_up = warm_up
+        self.clock = clock
+        self.game: Gomoku | None = None
+        self.finished = False
+        # INFO settings (kept across START and RESTART, as managers send them once).
+        self.rule_bits = 0
+        self.timeout_turn_ms: int | None = None
+        self.timeout_match_ms: int | None = None
+        self.time_left_ms: int | None = None
+        self.max_memory_bytes = 0
+        self.game_type: int | None = None
+        self._notes: list[str] = []  # MESSAGE lines waiting for the next answer (INFO must not answer)
+        self._spent_s = 0.0  # our thinking time this match, for a timeout_match sent without time_left
+        self._block: str | None = None  # BOARD or SWAP2BOARD while their data lines come in
+        self._block_lines: list[tuple[int, int]] = []
+        self._block_problem: str | None = None
+        self._block_started = 0.0
+        self._warmed: set[tuple[int, int]] = set()  # (id(player), size) already run once
+        self._noted_stand_ins: set[tuple[str, int]] = set()  # games told that another rule's network plays
+        self._configured_simulations = {id(p): p.simulations for p in self._all_players() if self._is_net(p)}
+
+    # -- the one entry point ------------------------------------------------------
+    def handle(self, line: str) -> list[str]:
+        """The output lines for one input line (none for INFO, END, empty lines and BOARD data)."""
+        if self.finished:
+            return []
+        text = line.strip()
+        if len(text) > MAX_LINE_CHARS:
+            return self.handle_overlong_line()
+        return self._guarded(lambda received: self._dispatch(text, received))
+
+    def handle_overlong_line(self) -> list[str]:
+        """The answer to a line longer than MAX_LINE_CHARS (a reader may cut it and throw the rest away)."""
+        if self.finished:
+            return []
+        return self._guarded(lambda received: self._overlong())
+
+    def _guarded(self, command) -> list[str]:
+        """Run one command; a refusal or a bug becomes one ERROR line and the engine goes on."""
+        received = self.clock()
+        try:
+            answers = command(received)
+        except ProtocolError as error:
+            answers = self._with_notes([f"ERROR {error}"])
+        except Exception as error:  # a bug must cost one answer, never the engine (a manager would forfeit us)
+            traceback.print_exc(file=sys.stderr)
+            self._reset_block()
+            answers = self._with_notes([f"ERROR internal error: {type(error).__name__}: {str(error)[:200]}"])
+        return [_protocol_line(a) for a in answers]
+
+    def _overlong(self) -> list[str]:
+        if self._block is not None:
+            self._block_problem = self._block_problem or "a data line is too long"
+            return []
+        raise ProtocolError(f"line too long (over {MAX_LINE_CHARS} characters); no command is that long")
+
+    # -- dispatch --------------------------------------------------------------
+    def _dispatch(self, text: str, received: float) -> list[str]:
+        if not text:
+            return []  # see the module docstring: an unasked-for answer would desynchronise the manager
+        parts = text.split(None, 1)
+        word, rest = parts[0].upper(), (parts[1] if len(parts) > 1 else "")
+        if self._block is not None:
+            if word == "DONE":
+                return self._with_notes(self._finish_block())
+            if word == "END":
+                self._reset_block()
+                return self._end()
+            if word in KNOWN_COMMANDS:
+                # The manager gave up on the data: answer the block, then the new command.
+                block = self._block
+                self._reset_block()
+                interrupted = f"ERROR {block} data ended by {word} before DONE; the board is unchanged"
+                try:
+                    return [interrupted, *self._dispatch(text, received)]
+                except ProtocolError as error:
+                    return [interrupted, *self._with_notes([f"ERROR {error}"])]
+            self._block_data(text)
+            return []
+        if word == "INFO":
+            self._info(rest)
+            return []
+        if word == "END":
+            return self._end()
+        if word in BLOCK_COMMANDS:
+            if rest:
+                raise ProtocolError(f"{word} takes no parameters (the stones follow on their own lines), got {_shown(rest)}")
+            self._block, self._block_lines, self._block_problem, self._block_started = word, [], None, received
+            return []
+        if word not in KNOWN_COMMANDS:
+            return self._with_notes([f"UNKNOWN command {_shown(parts[0])}; azero knows START, RECTSTART, RESTART, "
+                                     "BEGIN, TURN, BOARD, TAKEBACK, INFO, ABOUT and END"])
+        if word in NOT_IMPLEMENTED:
+            return self._with_notes([f"UNKNOWN {word} is not implemented by azero"])
+        handler = {"START": self._start, "RECTSTART": self._rectstart, "RESTART": self._restart,
+                   "BEGIN": self._begin, "TURN": self._turn, "TAKEBACK": self._takeback,
+                   "ABOUT": self._about, "DONE": self._stray_done}[word]
+        return self._with_notes(handler(rest, received))
+
+    def _with_notes(self, answers: list[str]) -> list[str]:
+        notes, self._notes = self._notes, []
+        return notes + answers
+
+    def _end(self) -> list[str]:
+        self.finished = True
+        return []
+
+    # -- commands --------------------------------------------------------------
+    def _start(self, rest: str, received: float) -> list[str]:
+        size = self._parse_number(rest, "START needs the board size, like START 15")
+        try:
+            coords.check_size(size)
+        except ValueError:
+            raise ProtocolError(f"unsupported size {size}; azero plays boards from {coords.MIN_SIZE} to "
+                                f"{coords.MAX_SIZE}") from None
+        if not self._covers_size(size):
+            sizes = sorted({s for _, s in self.players_by_game})
+            raise ProtocolError(f"unsupported size {size}; this azero has networks for "
+                                f"{', '.join(f'{s}x{s}' for s in sizes)}")
+        self._warm_up(size)
+        self.game = Gomoku(size, rule_from_bits(self.rule_bits), GOMOCUP_N_IN_ROW)
+        self._spent_s = 0.0
+        return ["OK"]
+
+    def _rectstart(self, rest: str, received: float) -> list[str]:
+        width, height = self._parse_pair(rest, "RECTSTART needs WIDTH,HEIGHT, like RECTSTART 15,15")
+        if width != height:
+            raise ProtocolError(f"rectangular boards ({width}x{height}) are not supported; azero plays square boards")
+        return self._start(str(width), received)
+
+    def _restart(self, rest: str, received: float) -> list[str]:
+        self._require_no_parameters("RESTART", rest)
+        game = self._require_game()
+        self.game = Gomoku(game.size, rule_from_bits(self.rule_bits), GOMOCUP_N_IN_ROW)
+        self._spent_s = 0.0
+        return ["OK"]
+
+    def _begin(self, rest: str, received: float) -> list[str]:
+        self._require_no_parameters("BEGIN", rest)
+        game = self._position_for_move()
+        if game.moves:
+            raise ProtocolError(f"BEGIN asks for the first move of a game, but {len(game.moves)} stones are on the "
+                                "board; send RESTART first, or BOARD for a position")
+        return self._our_move(game, received)
+
+    def _turn(self, rest: str, received: float) -> list[str]:
+        game = self._position_for_move()
+        x, y = self._parse_pair(rest, "TURN needs the opponent's move as X,Y, like TURN 7,7")
+        move = self._point(x, y, game.size)
+        try:
+            game.play(move)
+        except ValueError as error:
+            raise ProtocolError(f"cannot play the opponent's move {x},{y}: {error}") from None
+        if game.is_over:
+            raise ProtocolError(f"the opponent's move {x},{y} ends the game ({game.result_text()}); "
+                                "there is no move to answer")
+        return self._our_move(game, received)
+
+    def _takeback(self, rest: str, received: float) -> list[str]:
+        game = self._require_game().copy()
+        x, y = self._parse_pair(rest, "TAKEBACK needs the stone to remove as X,Y, like TAKEBACK 7,7")
+        move = self._point(x, y, game.size)
+        if move not in game.moves:
+            raise ProtocolError(f"there is no stone on {x},{y} to take back")
+        index = game.moves.index(move)
+        if index % 2 != (len(game.moves) - 1) % 2:
+            raise ProtocolError(f"the stone on {x},{y} belongs to the side to move; only a stone of the side that "
+                                "moved last can be taken back")
+        # Usually the last move; after a BOARD in arbitrary order, any stone of the side that moved last.
+        black, white = game.moves[0::2], game.moves[1::2]
+        (black if index % 2 == 0 else white).remove(move)
+        self.game = self._rebuilt(black, white, game.size, game.rule)
+        return ["OK"]
+
+    def _about(self, rest: str, received: float) -> list[str]:
+        return [ABOUT_LINE]
+
+    def _stray_done(self, rest: str, received: float) -> list[str]:
+        raise ProtocolError("DONE without BOARD: DONE ends the stones of a BOARD command")
+
+    # -- BOARD and SWAP2BOARD blocks ------------------------------------------------
+    def _reset_block(self) -> None:
+        self._block, self._block_lines, self._block_problem = None, [], None
+
+    def _block_data(self, text: str) -> None:
+        if self._block_problem is not None or self._block != "BOARD":
+            return  # the first problem is the one reported; SWAP2BOARD data is only skipped
+        match = _THREE_NUMBERS.match(text)
+        if match is None:
+            self._block_problem = f"BOARD lines are X,Y,FIELD with FIELD 1 (own) or 2 (opponent), got {_shown(text)}"
+            return
+        x, y, field = (int(g) for g in match.groups())
+        if field not in (1, 2):
+            self._block_problem = (f"field {field} in {_shown(text)}: only 1 (own stone) and 2 (opponent's) are "
+                                   "supported (3 is for continuous games, which azero does not play)")
+            return
+        limit = self.game.size if self.game is not None else coords.MAX_SIZE
+        if not (0 <= x < limit and 0 <= y < limit):
+            self._block_problem = f"stone {x},{y} is off the {limit}x{limit} board (X and Y run from 0 to {limit - 1})"
+            return
+        if len(self._block_lines) >= limit * limit:
+            self._block_problem = f"more stones than the {limit}x{limit} board has points"
+            return
+        self._block_lines.append((coords.from_xy(x, y, limit), field))
+
+    def _finish_block(self) -> list[str]:
+        block, stones, problem, received = self._block, self._block_lines, self._block_problem, self._block_started
+        self._reset_block()
+        if block == "SWAP2BOARD":
+            return ["UNKNOWN SWAP2BOARD is not implemented by azero"]
+        if problem is not None:
+            raise ProtocolError(f"{problem}; the board is unchanged")
+        game = self._position_for_move()  # checks START and the rule before the stones are judged
+        position = self._board_position(stones, game.size, game.rule)
+        if position.is_over:
+            raise ProtocolError(f"the position is already over ({position.result_text()}); there is no move to make")
+        return self._our_move(position, received)
+
+    def _board_position(self, stones: list[tuple[int, int]], size: int, rule: str) -> Gomoku:
+        own = [move for move, field in stones if field == 1]
+        theirs = [move for move, field in stones if field == 2]
+        if len(own) == len(theirs):
+            black, white = own, theirs  # equal counts: black is to move, and we are to move
+        elif len(theirs) == len(own) + 1:
+            black, white = theirs, own
+        else:
+            raise ProtocolError(f"impossible position: {len(own)} own stones and {len(theirs)} of the opponent's; "
+                                "we are to move, so the opponent has as many stones as we have or one more")
+        try:
+            # from_stones interleaves each colour's stones in the order given: a properly alternating BOARD
+            # keeps its exact move order, so the network sees the real last move.
+            return Gomoku.from_stones(black, white, size, rule, GOMOCUP_N_IN_ROW)
+        except ValueError as error:
+            raise ProtocolError(str(error)) from None
+
+    # -- our move -----------------------------------------------------------------
+    def _our_move(self, game: Gomoku, received: float) -> list[str]:
+        """Ask the player for a move in ``game`` (a copy), play it, and only then make it the engine's game."""
+        player, note = self._player_for(game.rule, game.size)
+        answers = []
+        if note and (game.rule, game.size) not in self._noted_stand_ins:
+            self._noted_stand_ins.add((game.rule, game.size))
+            answers.append(f"MESSAGE {note}")
+        self._fit_memory(player, game.size)
+        budget = move_budget_seconds(self.timeout_turn_ms, self._match_left_ms(), self.default_turn_seconds)
+        seconds = max(0.0, budget - (self.clock() - received))
+        started = self.clock()
+        if _accepts_seconds(player):
+            chosen = player.choose_moves([game], seconds=seconds)[0]
+        else:
+            chosen = player.choose_moves([game])[0]
+        thought = self.clock() - started
+        move = coords.whole_number(chosen)
+        if move is None or not game.is_legal(move):
+            raise RuntimeError(f"player {getattr(player, 'name', player)!r} chose {chosen!r}, not a legal move")
+        game.play(move)
+        self.game = game
+        self._spent_s += self.clock() - received
+        x, y = coords.to_xy(move, game.size)
+        simulations = getattr(player, "last_simulations", None)
+        values = getattr(player, "last_values", None)
+        if simulations and values:
+            answers.append(f"MESSAGE azero: {simulations[0]} simulations in {thought:.2f} s, "
+                           f"win rate {50 * (values[0] + 1):.0f}% for us")
+        answers.append(f"DEBUG {getattr(player, 'name', 'player')}: budget {seconds:.3f} s, thought {thought:.3f} s, "
+                       f"rule {game.rule}")
+        answers.append(f"{x},{y}")
+        return answers
+
+    def _position_for_move(self) -> Gomoku:
+        """A copy of the game under the current INFO rule, ready for a move (ProtocolError if it cannot be)."""
+        game = self._require_game()
+        if self.rule_bits & ~SUPPORTED_RULE_BITS:
+            raise ProtocolError(f"INFO rule {self.rule_bits} is not supported (caro, 8, and unknown bits); azero "
+                                "plays freestyle (0), exactly five (1) and renju (4)")
+        rule = rule_from_bits(self.rule_bits)
+        if game.rule != rule:
+            # The rule came after the stones (INFO after START); replay them under it.
+            self.game = game = self._rebuilt(game.moves[0::2], game.moves[1::2], game.size, rule)
+        if game.is_over:
+            raise ProtocolError(f"the game is over ({game.result_text()}); send RESTART for a new one, or BOARD")
+        return game.copy()
+
+    @staticmethod
+    def _rebuilt(black: list[int], white: list[int], size: int, rule: str) -> Gomoku:
+        """The position with these stones, in this order, under ``rule`` (ProtocolError if impossible)."""
+        try:
+            return Gomoku.from_stones(black, white, size, rule, GOMOCUP_N_IN_ROW)
+        except ValueError as error:
+            raise ProtocolError(f"the stones on the board do not make a {rule} position: {error}") from None
+
+    # -- players ------------------------------------------------------------------
+    def _all_players(self) -> list:
+        players = list(self.players_by_game.values())
+        if self.any_game_player is not None:
+            players.append(self.any_game_player)
+        unique = {id(p): p for p in players}
+        return list(unique.values())
+
+    def _covers_size(self, size: int) -> bool:
+        return self.any_game_player is not None or any(s == size for _, s in self.players_by_game)
+
+    def _player_for(self, rule: str, size: int):
+        """The player for this game, and a note when it is a stand-in trained for another rule."""
+        exact = self.players_by_game.get((rule, size))
+        if exact is not None:
+            return exact, None
+        if self.any_game_player is not None:
+            return self.any_game_player, None
+        for (other_rule, other_size), player in sorted(self.players_by_game.items()):
+            if other_size == size:
+                return player, (f"no {rule} network for {size}x{size}; playing {rule} with the {other_rule} one "
+                                "(its moves are checked against the real rule)")
+        raise ProtocolError(f"no player for {size}x{size}")
+
+    @staticmethod
+    def _is_net(player) -> bool:
+        return hasattr(player, "simulations") and hasattr(player, "last_values") and hasattr(player, "close")
+
+    def _fit_memory(self, player, size: int) -> None:
+        """Cap a network player's simulations so its tree fits INFO max_memory (0 = no limit)."""
+        if not self._is_net(player):
+            return
+        from .players import MIN_SIMULATIONS
+
+        wanted = self._configured_simulations.get(id(player), player.simulations)
+        if self.max_memory_bytes > 0:
+            radius = getattr(getattr(player, "search_config", None), "move_radius", 0)
+            wanted = min(wanted, max(MIN_SIMULATIONS, simulations_for_memory(self.max_memory_bytes, size, radius)))
+        if player.simulations != wanted:
+            player.simulations = wanted
+            player.close()  # the next search allocates a tree of the new capacity
+
+    def _warm_up(self, size: int) -> None:
+        """Run every player that may play this size once, so the first real move pays no compile or load time."""
+        if not self.warm_up:
+            return
+        rule = rule_from_bits(self.rule_bits) if not self.rule_bits & ~SUPPORTED_RULE_BITS else "freestyle"
+        candidates = [(r, p) for (r, s), p in self.players_by_game.items() if s == size]
+        if self.any_game_player is not None:
+            candidates.append((rule, self.any_game_player))
+        for player_rule, player in candidates:
+            if (id(player), size) in self._warmed:
+                continue
+            self._fit_memory(player, size)
+            game = Gomoku(size, player_rule, GOMOCUP_N_IN_ROW)
+            try:
+                if _accepts_seconds(player):
+                    player.choose_moves([game], seconds=0.0)  # compiles/loads the kernels and runs the net once
+                    player.choose_moves([game], seconds=0.05)  # and the clock-driven loop
+                else:
+                    player.choose_moves([game])
+            except Exception as error:
+                traceback.print_exc(file=sys.stderr)
+                raise ProtocolError(f"the player for {size}x{size} failed to start: {type(error).__name__}: "
+                                    f"{str(error)[:200]}") from None
+            self._warmed.add((id(player), size))
+
+    # -- INFO --------------------------------------------------------------------------
+    def _info(self, rest: str) -> None:
+        parts = rest.split(None, 1)
+        if not parts:
+            self._notes.append("MESSAGE ignored INFO without a key")
+            return
+        key, value = parts[0].lower(), (parts[1].strip() if len(parts) > 1 else "")
+        if key in ("timeout_turn", "timeout_match", "time_left", "max_memory", "game_type", "rule"):
+            match = _ONE_NUMBER.match(value)
+            if match is None:
+                self._notes.append(f"MESSAGE ignored INFO {key} {_shown(value)}: expected a whole number")
+                return
+            number = int(match.group(1))
+            if number < 0 and key != "time_left":  # time_left may go negative when the brain overruns
+                self._notes.append(f"MESSAGE ignored INFO {key} {number}: it cannot be negative")
+                return
+            if key == "timeout_turn":
+                self.timeout_turn_ms = number
+            elif key == "timeout_match":
+                self.timeout_match_ms = number
+            elif key == "time_left":
+                self.time_left_ms = number
+            elif key == "max_memory":
+                self.max_memory_bytes = number
+            elif key == "game_type":
+                self.game_type = number
+            else:
+                self._set_rule(number)
+        # Other keys (evaluate, folder, and any the future brings) are ignored, as the protocol asks.
+
+    def _set_rule(self, bits: int) -> None:
+        if bits & RULE_CONTINUOUS and not self.rule_bits & RULE_CONTINUOUS:
+            self._notes.append("MESSAGE continuous game (INFO rule 2) is ignored: each game ends at its first five")
+        self.rule_bits = bits
+
+    def _match_left_ms(self) -> int | None:
+        """Match time left for us: INFO time_left when timed, else timeout_match less our own thinking so far."""
+        if self.time_left_ms is not None and self.time_left_ms < UNLIMITED_MS:
+            return self.time_left_ms
+        if self.time_left_ms is None and self.timeout_match_ms:
+            return int(self.timeout_match_ms - 1000 * self._spent_s)
+        return None
+
+    # -- parsing --------------------------------------------------------------------------
+    def _require_game(self) -> Gomoku:
+        if self.game is None:
+            raise ProtocolError("no board yet: send START [size] first")
+        return self.game
+
+    @staticmethod
+    def _require_no_parameters(word: str, rest: str) -> None:
+        if rest:
+            raise ProtocolError(f"{word} takes no parameters, got {_shown(rest)}")
+
+    @staticmethod
+    def _parse_number(rest: str, usage: str) -> int:
+        match = _ONE_NUMBER.match(rest)
+        if match is None:
+            raise ProtocolError(f"{usage}; got {_shown(rest)}")
+        return int(match.group(1))
+
+    @staticmethod
+    def _parse_pair(rest: str, usage: str) -> tuple[int, int]:
+        match = _TWO_NUMBERS.match(rest)
+        if match is None:
+            raise ProtocolError(f"{usage}; got {_shown(rest)}")
+        return int(match.group(1)), int(match.group(2))
+
+    @staticmethod
+    def _point(x: int, y: int, size: int) -> int:
+        try:
+            return coords.from_xy(x, y, size)
+        except ValueError as error:
+            raise ProtocolError(str(error)) from None
+
+
+# -- the process: stdin/stdout, the command line --------------------------------------------
+
+
+def serve(engine: PbrainEngine, commands: BinaryIO, answers: BinaryIO) -> int:
+    """Read commands until END or end of input, writing and flushing every answer at once; returns 0."""
+    while not engine.finished:
+        raw = commands.readline(MAX_LINE_CHARS + 1)
+        if not raw:
+            break  # the manager closed our input: nothing more will come
+        if len(raw) > MAX_LINE_CHARS and not raw.endswith(b"\n"):
+            while True:  # throw away the rest of the over-long line, a bounded piece at a time
+                more = commands.readline(MAX_LINE_CHARS + 1)
+                if not more or more.endswith(b"\n"):
+                    break
+            lines = engine.handle_overlong_line()
+        else:
+            lines = engine.handle(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+        if lines:
+            answers.write("".join(f"{line}\n" for line in lines).encode("ascii", errors="replace"))
+            answers.flush()
+    return 0
+
+
+def claim_stdout_for_protocol() -> BinaryIO:
+    """A private writer on the real stdout; fd 1 and ``sys.stdout`` now go to stderr.
+
+    Whatever the libraries print (numba warnings, torch notices, a stray
+    ``print``) lands on stderr, where managers do not look, instead of
+    corrupting the protocol stream.
+    """
+    sys.stdout.flush()
+    protocol_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(protocol_fd, "wb")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``azero pbrain`` / ``pbrain-azero``."""
+    parser.add_argument("--checkpoint", action="append", default=[], metavar="PATH",
+                        help="a network to play with; repeat for other board sizes and rules (START picks the one "
+                             "trained for the size and rule; the same size under another rule stands in)")
+    parser.add_argument("--player", metavar="SPEC",
+                        help="play with a player without a network instead: random, heuristic or pure:N")
+    parser.add_argument("--sims", type=int, metavar="N",
+                        help="most simulations per move (default: as many as the time allows, up to 20000)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto (default: %(default)s)")
+
+
+def build_engine(args: argparse.Namespace) -> PbrainEngine:
+    """The engine the options describe; ValueError (one line, what to change) for bad options."""
+    if bool(args.checkpoint) == bool(args.player):
+        raise ValueError("give --checkpoint PATH (one or more) or --player SPEC, not both and not neither")
+    if args.player:
+        from .players import make_player, parse_spec
+
+        spec = parse_spec(args.player)
+        if spec.kind not in ("random", "heuristic", "pure"):
+            raise ValueError(f"--player takes random, heuristic or pure:N (networks come with --checkpoint), "
+                             f"got {args.player!r}")
+        if args.sims is not None:
+            raise ValueError("--sims applies to --checkpoint networks; pure:N sets its own playouts")
+        return PbrainEngine(any_game_player=make_player(spec))
+    if args.sims is not None and args.sims < 1:
+        raise ValueError(f"--sims must be a positive whole number, got {args.sims}")
+    from .checkpoint import load_checkpoint, read_info
+    from .evaluator import NetEvaluator
+    from .network import pick_device
+    from .players import TIME_MODE_MAX_SIMULATIONS, NetPlayer
+
+    device = pick_device(args.device)
+    players: dict[tuple[str, int], NetPlayer] = {}
+    for path in args.checkpoint:
+        info = read_info(path)
+        if info.n_in_row != GOMOCUP_N_IN_ROW:
+            raise ValueError(f"{path} was trained for {info.n_in_row} in a row; the Gomocup protocol plays five")
+        key = (info.rule, info.size)
+        if key in players:
+            raise ValueError(f"two checkpoints for {info.rule} on {info.size}x{info.size} ({players[key].name} and "
+                             f"{path}); give one per size and rule")
+        net, _ = load_checkpoint(path, device=device)
+        players[key] = NetPlayer(NetEvaluator(net), args.sims or TIME_MODE_MAX_SIMULATIONS, name=str(path),
+                                 seconds=DEFAULT_TURN_SECONDS)
+    return PbrainEngine(players)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Speak the protocol on stdin/stdout until END; 0 then, 2 (one line on stderr) for bad options."""
+    answers = claim_stdout_for_protocol()
+    try:
+        engine = build_engine(args)
+    except (ValueError, OSError) as error:
+        print(f"pbrain-azero: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        return serve(engine, sys.stdin.buffer, answers)
+    except (BrokenPipeError, KeyboardInterrupt):
+        return 0  # the manager went away or stopped us: nothing left to answer
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``pbrain-azero`` command (Gomocup managers want executables named pbrain-*)."""
+    from .cli import OneLineParser
+
+    parser = OneLineParser(prog="pbrain-azero",
+                           description="azero as a Gomocup/Piskvork brain: speaks the pbrain protocol on "
+                                       "stdin/stdout.")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""Players: one interface for the arena, the training evaluation, the window and the protocol engine.
+
+A player answers for a list of positions at a time::
+
+    moves = player.choose_moves([game, game, ...])   # one int (or Forfeit) per game
+    player.close()                                    # free processes / memory
+
+so a net-guided player searches all its games in ONE batched search, and an
+external engine runs one subprocess per game in parallel.  A player that
+cannot produce a legal move (an external engine that crashed, timed out or
+answered nonsense) returns a :class:`Forfeit` for that game instead of
+raising, so one bad game never stops a tournament.
+
+Players are named by *specs*, the strings people type:
+
+=====================  ==============================================================
+``random``             a uniformly random legal move
+``heuristic``          the threat-aware pattern bot (:mod:`azero.heuristic`)
+``pure:N``             pure Monte-Carlo tree search with N random playouts per move
+``az:PATH``            a checkpoint with PUCT search; options ``:sims=N`` (default
+                       400) and/or ``:time=S`` (seconds per move; ``sims`` then caps it)
+``pbrain:COMMAND``     any engine that speaks the Gomocup protocol, run as a subprocess
+``human:NAME``         a person at the window (moves come from clicks, not from here)
+=====================  ==============================================================
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from games.gomoku import Gomoku
+
+from .search import SearchConfig, Searcher
+
+DEFAULT_SIMULATIONS = 400
+TIME_MODE_MAX_SIMULATIONS = 20000  # the tree's capacity when thinking by the clock
+MIN_SIMULATIONS = 8  # even a time-pressed search looks at this many leaves (a first move needs a visited child)
+
+SPEC_HELP = "random, heuristic, pure:N, az:PATH[:sims=N][:time=S], pbrain:COMMAND or human:NAME"
+
+
+@dataclass(frozen=True)
+class Forfeit:
+    """A player lost a game without a legal move: ``reason`` is 'illegal', 'timeout', 'crash' or 'resign'."""
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class PlayerSpec:
+    """A parsed player spec (nothing loaded yet)."""
+
+    kind: str  # random | heuristic | pure | az | pbrain | human
+    text: str  # the spec as given
+    path: str = ""  # az: the checkpoint file
+    simulations: int = 0  # az: simulations per move (a cap when seconds is set); pure: playouts
+    seconds: float | None = None  # az: thinking time per move
+    command: str = ""  # pbrain: the command line
+    name: str = ""  # human: the person's name
+
+    @property
+    def timed(self) -> bool:
+        """Does this player think by the clock (so its games should not share a batch)?"""
+        return self.seconds is not None or self.kind == "pbrain"
+
+
+_AZ_OPTION = re.compile(r"^(.*):(sims|time)=([^:]*)$")
+
+
+def parse_spec(spec: str) -> PlayerSpec:
+    """Parse a player spec, or raise ValueError saying what is accepted."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"empty player spec; use {SPEC_HELP}")
+    spec = spec.strip()
+    kind, _, rest = spec.partition(":")
+    if kind in ("random", "heuristic") and not rest:
+        return PlayerSpec(kind, spec)
+    if kind == "pure":
+        if not rest.isdigit() or int(rest) < 1:
+            raise ValueError(f"pure:N needs a positive whole number of playouts, got {spec!r}")
+        return PlayerSpec("pure", spec, simulations=int(rest))
+    if kind == "az" and rest:
+        path, simulations, seconds = rest, None, None
+        while (m := _AZ_OPTION.match(path)) is not None:
+            path, option, value = m.group(1), m.group(2), m.group(3)
+            if option == "sims":
+                if simulations is not None or not value.isdigit() or int(value) < 1:
+                    raise ValueError(f"sims must be given once, as a positive whole number, in {spec!r}")
+                simulations = int(value)
+            else:
+                try:
+                    seconds_value = float(value)
+                except ValueError:
+                    seconds_value = math.nan
+                if seconds is not None or not (math.isfinite(seconds_value) and 0 < seconds_value <= 3600):
+                    raise ValueError(f"time must be given once, as seconds between 0 and 3600, in {spec!r}")
+                seconds = seconds_value
+        if not path:
+            raise ValueError(f"az: needs a checkpoint path, got {spec!r}")
+        if simulations is None:
+            simulations = TIME_MODE_MAX_SIMULATIONS if seconds is not None else DEFAULT_SIMULATIONS
+        return PlayerSpec("az", spec, path=path, simulations=simulations, seconds=seconds)
+    if kind == "pbrain" and rest.strip():
+        return PlayerSpec("pbrain", spec, command=rest.strip())
+    if kind == "human" and rest.strip():
+        name = rest.strip()
+        if len(name) > 40 or not name.isprintable():
+            raise ValueError(f"a human's name is up to 40 printable characters, got {name!r}")
+        return PlayerSpec("human", spec, name=name)
+    raise ValueError(f"unknown player {spec!r}; use {SPEC_HELP}")
+
+
+class NetPlayer:
+    """A network with PUCT search: a fixed number of simulations, or as many as ``seconds`` allow.
+
+    No root noise; the most visited move is played.  After each call
+    ``last_simulations`` and ``last_values`` hold, per game, how much the
+    search did and its root value for the side to move (the protocol
+    engine reports them; the window shows them).
+    """
+
+    def __init__(self, evaluator, simulations: int, search: SearchConfig | None = None, name: str = "net",
+                 seed: int = 0, seconds: float | None = None):
+        self.evaluator = evaluator
+        self.simulations = simulations
+        self.seconds = seconds
+        self.search_config = search or SearchConfig()
+        self.name = name
+        self.seed = seed
+        self.last_simulations: list[int] = []
+        self.last_values: list[float] = []
+        self._searcher: Searcher | None = None
+
+    def _searcher_for(self, game: Gomoku, slots: int) -> Searcher:
+        s = self._searcher
+        if s is None or s.games < slots or s.size != game.size or s.rule_code != game.rule_code or s.n_in_row != game.n_in_row:
+            self._searcher = None  # let the old forest go before the new one is allocated
+            s = Searcher(game.size, game.rule_code, game.n_in_row, slots, self.evaluator, self.search_config,
+                         self.simulations, seed=self.seed)
+            self._searcher = s
+        return s
+
+    def choose_moves(self, games: list[Gomoku], seconds: float | None = None) -> list[int]:
+        """Search every game at once; ``seconds`` (or the player's own) bounds the time when given."""
+        searcher = self._searcher_for(games[0], len(games))
+        slots = np.arange(len(games), dtype=np.int32)
+        for g, game in enumerate(games):
+            searcher.set_position(g, game)
+        budget = self.seconds if seconds is None else seconds
+        if budget is None:
+            searcher.search(slots, self.simulations)
+        else:
+            deadline = time.perf_counter() + budget
+            searcher.search(slots, min(MIN_SIMULATIONS, self.simulations))
+            for g in slots:
+                searcher.begin(int(g), max(self.simulations - MIN_SIMULATIONS, 0))
+            active = searcher.unfinished(slots)
+            while active.size and time.perf_counter() < deadline:
+                searcher.step(active)
+                active = searcher.unfinished(active)
+        self.last_simulations = [int(searcher.visit_counts(g).sum()) for g in range(len(games))]
+        self.last_values = [searcher.root_value(g) for g in range(len(games))]
+        return [searcher.choose_move(g) for g in range(len(games))]
+
+    def close(self) -> None:
+        self._searcher = None
+
+
+class PurePlayer:
+    """Pure Monte-Carlo tree search with random rollouts (no network)."""
+
+    def __init__(self, playouts: int, seed: int = 0):
+        from .pure_mcts import PureMCTS
+
+        self.name = f"pure:{playouts}"
+        self.mcts = PureMCTS(playouts, seed=seed)
+
+    def choose_moves(self, games: list[Gomoku]) -> list[int]:
+        return [self.mcts.choose_move(game) for game in games]
+
+    def close(self) -> None:
+        pass
+
+
+class HeuristicPlayer:
+    """The threat-aware pattern bot (:mod:`azero.heuristic`): the floor a trained net must beat."""
+
+    def __init__(self, seed: int = 0):
+        from .heuristic import heuristic_move
+
+        self.name = "heuristic"
+        self._move = heuristic_move
+        self.rng = np.random.default_rng(seed)
+
+    def choose_moves(self, games: list[Gomoku]) -> list[int]:
+        return [self._move(game, self.rng) for game in games]
+
+    def close(self) -> None:
+        pass
+
+
+class RandomPlayer:
+    """A uniformly random legal move."""
+
+    def __init__(self, seed: int = 0):
+        self.name = "random"
+        self.rng = np.random.default_rng(seed)
+
+    def choose_moves(self, games: list[Gomoku]) -> list[int]:
+        return [int(self.rng.choice(np.flatnonzero(game.legal_mask()))) for game in games]
+
+    def close(self) -> None:
+        pass
+
+
+class HumanPlayer:
+    """A person: their moves come from the window, so asking this object for one is a mistake."""
+
+    def __init__(self, name: str):
+        self.name = f"human:{name}"
+
+    def choose_moves(self, games: list[Gomoku]) -> list[int]:
+        raise RuntimeError(f"{self.name} moves by clicking in the window; an arena cannot ask a person for moves")
+
+    def close(self) -> None:
+        pass
+
+
+def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn_ms: int = 1000,
+                game: tuple[str, int, int] | None = None):
+    """Build the player a spec names.
+
+    ``game`` = (rule, size, n_in_row) makes an ``az:`` checkpoint prove it
+    was trained for that game (a clear CheckpointError otherwise);
+    ``turn_ms`` is the time per move given to ``pbrain:`` engines.
+    """
+    parsed = spec if isinstance(spec, PlayerSpec) else parse_spec(spec)
+    if parsed.kind == "random":
+        return RandomPlayer(seed)
+    if parsed.kind == "heuristic":
+        return HeuristicPlayer(seed)
+    if parsed.kind == "pure":
+        return PurePlayer(parsed.simulations, seed=seed)
+    if parsed.kind == "az":
+        from .checkpoint import load_checkpoint
+        from .evaluator import NetEvaluator
+
+        rule, size, n_in_row = game if game is not None else (None, None, None)
+        net, _ = load_checkpoint(parsed.path, rule, size, n_in_row, device=device)
+        return NetPlayer(NetEvaluator(net), parsed.simulations, name=parsed.text, seed=seed, seconds=parsed.seconds)
+    if parsed.kind == "pbrain":
+        from .pbrain_client import PbrainPlayer
+
+        return PbrainPlayer(parsed.command, turn_ms=turn_ms)
+    return HumanPlayer(parsed.name)

@@ -166,8 +166,8 @@ def _init_worker(queue) -> None:
         pass
 
 
-def play_task(task: Task, on_game=None) -> dict:
-    """Play one task's games, storing each as it ends; returns {reason: count}."""
+def play_task(task: Task, on_game=None) -> None:
+    """Play one task's games, storing each as it ends and reporting it to ``on_game`` (or the parent's queue)."""
     from .match import play_games
     from .players import make_player
 
@@ -180,8 +180,6 @@ def play_task(task: Task, on_game=None) -> dict:
     game = (kind.rule, kind.size, kind.n_in_row)
     first = make_player(task.first, seed=task.seed, device=task.device, turn_ms=task.turn_ms, game=game)
     second = make_player(task.second, seed=task.seed + 1, device=task.device, turn_ms=task.turn_ms, game=game)
-    reasons: dict[str, int] = {}
-
     def store_game(finished) -> None:
         scheduled = task.games[finished.index]
         black, white = (task.first, task.second) if scheduled.first_colour == BLACK else (task.second, task.first)
@@ -189,11 +187,10 @@ def play_task(task: Task, on_game=None) -> dict:
                           opening=list(scheduled.opening), moves=finished.game.moves, winner=finished.winner,
                           reason=finished.reason, detail=finished.detail, seconds=finished.seconds,
                           schedule_key=scheduled.key)
-        reasons[finished.reason] = reasons.get(finished.reason, 0) + 1
         if on_game is not None:
             on_game(finished)
         if _worker_queue is not None:
-            _worker_queue.put(1)
+            _worker_queue.put(finished.reason)
 
     try:
         play_games(first, second, [list(g.opening) for g in task.games], [g.first_colour for g in task.games],
@@ -201,7 +198,6 @@ def play_task(task: Task, on_game=None) -> dict:
     finally:
         first.close()
         second.close()
-    return reasons
 
 
 def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_per_pairing: int,
@@ -229,14 +225,18 @@ def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_
         from tqdm import tqdm
 
         bar = tqdm(total=len(missing), desc="arena games", unit="game", dynamic_ncols=True)
+    def count(reason: str) -> None:
+        summary.played += 1
+        summary.reasons[reason] = summary.reasons.get(reason, 0) + 1
+        if bar is not None:
+            bar.update(1)
+
     try:
         if workers <= 1 or len(tasks) <= 1:
             for task in tasks:
-                for reason, count in play_task(task, on_game=(lambda _: bar.update(1)) if bar else None).items():
-                    summary.reasons[reason] = summary.reasons.get(reason, 0) + count
-                    summary.played += count
+                play_task(task, on_game=lambda finished: count(finished.reason))
         else:
-            _run_in_pool(tasks, workers, summary, bar)
+            _run_in_pool(tasks, workers, count)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:
@@ -245,38 +245,38 @@ def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_
     return summary
 
 
-def _run_in_pool(tasks: list[Task], workers: int, summary: RunSummary, bar) -> None:
+def _run_in_pool(tasks: list[Task], workers: int, count) -> None:
+    """Tasks in worker processes; each stored game is reported back (its ending) through a queue."""
     import multiprocessing as mp
     import queue as queue_module
 
     context = mp.get_context("spawn")  # fork after torch/numba threads have started is unsafe
     progress_queue = context.Queue()
     pool = context.Pool(min(workers, len(tasks)), initializer=_init_worker, initargs=(progress_queue,))
+
+    def drain(timeout: float) -> None:
+        try:
+            count(progress_queue.get(timeout=timeout))
+            while True:
+                count(progress_queue.get_nowait())
+        except queue_module.Empty:
+            pass
+
     try:
-        results = [pool.apply_async(play_task, (task,)) for task in tasks]
-        pending = list(results)
+        pending = [pool.apply_async(play_task, (task,)) for task in tasks]
         while pending:
-            try:
-                progress_queue.get(timeout=0.2)
-                if bar is not None:
-                    bar.update(1)
-            except queue_module.Empty:
-                pass
-            still = []
-            for result in pending:
-                if result.ready():
-                    for reason, count in result.get().items():  # re-raises a worker's error here
-                        summary.reasons[reason] = summary.reasons.get(reason, 0) + count
-                        summary.played += count
-                else:
-                    still.append(result)
-            pending = still
+            drain(0.2)
+            for result in [r for r in pending if r.ready()]:
+                result.get()  # re-raises a worker's error here
+                pending.remove(result)
         pool.close()
+        pool.join()
+        drain(0.5)  # the last games' messages may still be in the pipe
     except BaseException:
         pool.terminate()  # games in flight are dropped; every finished one is already stored
-        raise
-    finally:
         pool.join()
+        drain(0.5)
+        raise
 
 
 def default_workers() -> int:

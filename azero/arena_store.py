@@ -275,6 +275,30 @@ class ArenaStore:
                  RESULT_NAMES[winner], reason, detail[:500], float(seconds), time.time()))
         return cursor.rowcount == 1
 
+    def record_played(self, black_spec: str, white_spec: str, game, reason: str | None = None,
+                      winner: int | None = None, opening_moves: int = 0, seconds: float = 0.0) -> bool:
+        """Store a game played outside a tournament (the window: ``human:NAME`` against a checkpoint).
+
+        ``game`` is a finished :class:`games.gomoku.Gomoku`; a resigned or
+        forfeited game is still going on the board, so it needs ``winner``
+        and ``reason`` ('resign', ...).
+        """
+        from games.constants import ONGOING
+
+        winner = game.winner if winner is None else winner
+        if winner == ONGOING:
+            raise ArenaError("only finished games are rated: give the winner of a resigned game")
+        if reason is None:
+            reason = "full" if winner == DRAW else "five"
+        black, white = self.register(black_spec), self.register(white_spec)
+        for player in (black, white):
+            if player.kind == "az" and (player.rule, player.size, player.n_in_row) != (game.rule, game.size, game.n_in_row):
+                raise ArenaError(f"{player.label} was trained for {player.rule} {player.size}x{player.size}, "
+                                 f"not {game.rule} {game.size}x{game.size}")
+        return self.record_game(black=black.id, white=white.id, rule=game.rule, size=game.size, n_in_row=game.n_in_row,
+                                opening=game.moves[:opening_moves], moves=game.moves, winner=winner, reason=reason,
+                                seconds=seconds)
+
     def games(self, rule: str | None = None, size: int | None = None, n_in_row: int | None = None) -> list[GameRow]:
         where, args = _game_filter(rule, size, n_in_row)
         rows = self.db.execute(

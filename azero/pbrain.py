@@ -525,22 +525,33 @@ class PbrainEngine:
         candidates = [(r, p) for (r, s), p in self.players_by_game.items() if s == size]
         if self.any_game_player is not None:
             candidates.append((rule, self.any_game_player))
+        for warm_rule in ("freestyle", "standard", "renju"):
+            # The rules' kernels load from numba's cache on first use (a good part of a second): not in a move.
+            self._sample_position(size, warm_rule).legal_mask()
         for player_rule, player in candidates:
             if (id(player), size) in self._warmed:
                 continue
             self._fit_memory(player, size)
-            game = Gomoku(size, player_rule, GOMOCUP_N_IN_ROW)
             try:
-                if _accepts_seconds(player):
-                    player.choose_moves([game], seconds=0.0)  # compiles/loads the kernels and runs the net once
-                    player.choose_moves([game], seconds=0.05)  # and the clock-driven loop
-                else:
-                    player.choose_moves([game])
+                for game in (Gomoku(size, player_rule, GOMOCUP_N_IN_ROW), self._sample_position(size, player_rule)):
+                    if _accepts_seconds(player):
+                        player.choose_moves([game], seconds=0.0)  # loads the kernels and runs the net once
+                        player.choose_moves([game], seconds=0.05)  # and the clock-driven loop
+                    else:
+                        player.choose_moves([game])
             except Exception as error:
                 traceback.print_exc(file=sys.stderr)
                 raise ProtocolError(f"the player for {size}x{size} failed to start: {type(error).__name__}: "
                                     f"{str(error)[:200]}") from None
             self._warmed.add((id(player), size))
+
+    @staticmethod
+    def _sample_position(size: int, rule: str) -> Gomoku:
+        """Two stones near the centre, built the way BOARD builds positions, then a third played (warm-up)."""
+        centre = size // 2 * (size + 1)
+        game = Gomoku.from_stones([centre], [centre + 1], size, rule, GOMOCUP_N_IN_ROW)
+        game.play(centre + size)
+        return game
 
     # -- INFO --------------------------------------------------------------------------
     def _info(self, rest: str) -> None:
@@ -665,6 +676,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sims", type=int, metavar="N",
                         help="most simulations per move (default: as many as the time allows, up to 20000)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, mps or auto (default: %(default)s)")
+    parser.add_argument("--threads", type=int, default=1, metavar="N",
+                        help="torch threads on the CPU (default: %(default)s; one network call per search step is "
+                             "too small to share between threads)")
 
 
 def build_engine(args: argparse.Namespace) -> PbrainEngine:
@@ -683,11 +697,17 @@ def build_engine(args: argparse.Namespace) -> PbrainEngine:
         return PbrainEngine(any_game_player=make_player(spec))
     if args.sims is not None and args.sims < 1:
         raise ValueError(f"--sims must be a positive whole number, got {args.sims}")
+    if args.threads < 1:
+        raise ValueError(f"--threads must be a positive whole number, got {args.threads}")
+    import torch
+
     from .checkpoint import load_checkpoint, read_info
     from .evaluator import NetEvaluator
     from .network import pick_device
     from .players import TIME_MODE_MAX_SIMULATIONS, NetPlayer
 
+    # Batch-one evaluations of a small net: several threads spend more time meeting than convolving.
+    torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     players: dict[tuple[str, int], NetPlayer] = {}
     for path in args.checkpoint:

@@ -141,6 +141,18 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     engine.set_defaults(handler=run_bench_engine)
     _add_arena_parser(commands)
+
+    pbrain = commands.add_parser(
+        "pbrain",
+        help="be a Gomocup (Piskvork) engine on stdin/stdout",
+        description="Speak the Gomocup/Piskvork brain protocol on stdin/stdout (START, BEGIN, TURN, BOARD, INFO, "
+        "TAKEBACK, RESTART, END, ABOUT), thinking within the time the manager gives. Nothing but protocol lines "
+        "goes to stdout. The same program is installed as 'pbrain-azero' for managers that want that name.",
+    )
+    from azero.pbrain import add_arguments as add_pbrain_arguments
+
+    add_pbrain_arguments(pbrain)
+    pbrain.set_defaults(handler=run_pbrain)
     return parser
 
 
@@ -407,6 +419,14 @@ def run_arena_export(args: argparse.Namespace) -> None:
         count = export_pgn(store, args.out, kind)
     if args.out != "-":
         print(f"wrote {count} games to {args.out}", file=sys.stderr)
+
+
+def run_pbrain(args: argparse.Namespace) -> None:
+    from azero.pbrain import run
+
+    code = run(args, prog="azero pbrain")
+    if code:
+        raise SystemExit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -270,7 +270,8 @@ class PbrainEngine:
             return self._end()
         if word in BLOCK_COMMANDS:
             if rest:
-                raise ProtocolError(f"{word} takes no parameters (the stones follow on their own lines), got {_shown(rest)}")
+                raise ProtocolError(f"{word} takes no parameters (the stones follow on their own lines), "
+                                    f"got {_shown(rest)}")
             self._block, self._block_lines, self._block_problem, self._block_started = word, [], None, received
             return []
         if word not in KNOWN_COMMANDS:
@@ -396,8 +397,8 @@ class PbrainEngine:
             return ["UNKNOWN SWAP2BOARD is not implemented by azero"]
         if problem is not None:
             raise ProtocolError(f"{problem}; the board is unchanged")
-        game = self._position_for_move()  # checks START and the rule before the stones are judged
-        position = self._board_position(stones, game.size, game.rule)
+        size, rule = self._require_game().size, self._playable_rule()  # a finished game is fine: BOARD replaces it
+        position = self._board_position(stones, size, rule)
         if position.is_over:
             raise ProtocolError(f"the position is already over ({position.result_text()}); there is no move to make")
         return self._our_move(position, received)
@@ -453,13 +454,17 @@ class PbrainEngine:
         answers.append(f"{x},{y}")
         return answers
 
-    def _position_for_move(self) -> Gomoku:
-        """A copy of the game under the current INFO rule, ready for a move (ProtocolError if it cannot be)."""
-        game = self._require_game()
+    def _playable_rule(self) -> str:
+        """Our rule for the INFO rule bits, or ProtocolError for rules we cannot play."""
         if self.rule_bits & ~SUPPORTED_RULE_BITS:
             raise ProtocolError(f"INFO rule {self.rule_bits} is not supported (caro, 8, and unknown bits); azero "
                                 "plays freestyle (0), exactly five (1) and renju (4)")
-        rule = rule_from_bits(self.rule_bits)
+        return rule_from_bits(self.rule_bits)
+
+    def _position_for_move(self) -> Gomoku:
+        """A copy of the game under the current INFO rule, ready for a move (ProtocolError if it cannot be)."""
+        game = self._require_game()
+        rule = self._playable_rule()
         if game.rule != rule:
             # The rule came after the stones (INFO after START); replay them under it.
             self.game = game = self._rebuilt(game.moves[0::2], game.moves[1::2], game.size, rule)
@@ -527,7 +532,9 @@ class PbrainEngine:
             candidates.append((rule, self.any_game_player))
         for warm_rule in ("freestyle", "standard", "renju"):
             # The rules' kernels load from numba's cache on first use (a good part of a second): not in a move.
-            self._sample_position(size, warm_rule).legal_mask()
+            for position in (Gomoku(size, warm_rule, GOMOCUP_N_IN_ROW), self._sample_position(size, warm_rule)):
+                position.legal_mask()  # black to move on the empty board: renju's forbidden mask
+                position.is_legal(0)  # and its single-point check
         for player_rule, player in candidates:
             if (id(player), size) in self._warmed:
                 continue
@@ -724,13 +731,13 @@ def build_engine(args: argparse.Namespace) -> PbrainEngine:
     return PbrainEngine(players)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Speak the protocol on stdin/stdout until END; 0 then, 2 (one line on stderr) for bad options."""
+def run(args: argparse.Namespace, prog: str = "pbrain-azero") -> int:
+    """Speak the protocol on stdin/stdout until END or end of input: 0; bad options: one line on stderr, 2."""
     answers = claim_stdout_for_protocol()
     try:
         engine = build_engine(args)
     except (ValueError, OSError) as error:
-        print(f"pbrain-azero: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     try:
         return serve(engine, sys.stdin.buffer, answers)

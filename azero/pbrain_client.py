@@ -110,7 +110,7 @@ class _EngineProcess:
 
 
 def _is_answer(line: str) -> bool:
-    """Lines an engine may send before its answer: empty ones, MESSAGE and DEBUG (skipped, as managers do)."""
+    """Is this line an answer?  Empty, MESSAGE and DEBUG lines are not: they are skipped, as managers do."""
     word = line.split(None, 1)[0].upper() if line.strip() else ""
     return word not in ("", "MESSAGE", "DEBUG")
 
@@ -124,9 +124,7 @@ def _exchange(engines: dict[int, _EngineProcess], payloads: dict[int, bytes], de
     selector = selectors.DefaultSelector()
     try:
         for slot, engine in engines.items():
-            # Lines left over from the previous command (a MESSAGE after a move) are not answers to this one.
-            while engine.next_line() is not None:
-                pass
+            engine.inbox.clear()  # output left over from the previous command (a MESSAGE after a move) is not an answer
             engine.outbox += payloads[slot]
             selector.register(engine.stdout_fd, selectors.EVENT_READ, (slot, "read"))
             if engine.outbox:
@@ -156,7 +154,7 @@ def _exchange(engines: dict[int, _EngineProcess], payloads: dict[int, bytes], de
                         written = os.write(engine.stdin_fd, engine.outbox[:MAX_ANSWER_BYTES])
                     except BlockingIOError:
                         continue
-                    except (BrokenPipeError, OSError):
+                    except OSError:  # a broken pipe: it exited or closed its input
                         finish(slot, _Failure("crash", f"{engine.exit_detail()} (it stopped reading commands)"))
                         continue
                     del engine.outbox[:written]
@@ -254,6 +252,8 @@ class PbrainPlayer:
             engine.needs_info = False
             engine.played = True
             if isinstance(result, _Failure):
+                if result.reason == "timeout":
+                    result = _Failure("timeout", f"no answer within {self.turn_ms} ms (and {self.grace_s:g} s grace)")
                 answers[slot] = self._lost(slot, result)
             else:
                 answers[slot] = self._parse_move(result, games[slot].size)

@@ -371,3 +371,19 @@ def test_export_writes_pgn_that_rating_tools_read(tmp_path, capsys):
     assert re.findall(r"\} (1-0|0-1|1/2-1/2)\n", text) == ["1-0", "0-1", "1/2-1/2"]
     assert main(["arena", "export", "--db", str(db)]) == 0
     assert capsys.readouterr().out == text
+
+
+def test_round_trip_an_arena_game_against_azero_speaking_the_protocol(tmp_path):
+    """`azero arena run` with a pbrain: player that is `azero pbrain` itself: every game ends on the board."""
+    checkpoint = tiny_checkpoint(tmp_path / "net9.safetensors", size=9, n_in_row=5)
+    engine = f"pbrain:{sys.executable} -m azero pbrain --checkpoint {checkpoint} --sims 32"
+    db = tmp_path / "a.sqlite"
+    done = subprocess.run([sys.executable, "-m", "azero", "arena", "run", engine, f"az:{checkpoint}:sims=32", "heuristic",
+                           "--games", "2", "--db", str(db), "--turn-ms", "500", "--workers", "2", "--no-progress"],
+                          cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with ArenaStore(db) as store:
+        games = store.games()
+    assert len(games) == 6 and {g.reason for g in games} <= {"five", "full"}, [(g.reason, g.detail) for g in games]
+    assert sum(engine in (g.black, g.white) for g in games) == 4
+    assert "pbrain:" in done.stdout and "fixed" in done.stdout

@@ -111,10 +111,12 @@ def fit_ratings(results: list[tuple[str, str, float]], anchor: str, anchor_elo: 
 
 
 def format_table(ratings: list[Rating], anchor: str) -> str:
-    lines = [f"{'player':<28} {'elo':>7} {'95% interval':>17} {'games':>6} {'score':>6}   w/d/l"]
-    for r in ratings:
-        mark = " (anchor)" if r.player == anchor else ""
+    """A fixed-width table, the player column as wide as the longest name (up to 60 characters)."""
+    names = [r.player + (" (anchor)" if r.player == anchor else "") for r in ratings]
+    width = min(max([len("player")] + [len(n) for n in names]), 60)
+    lines = [f"{'player':<{width}} {'elo':>7} {'95% interval':>17} {'games':>6} {'score':>6}   w/d/l"]
+    for r, name in zip(ratings, names):
         interval = "fixed" if r.player == anchor else f"{r.low:7.0f} .. {r.high:.0f}"
-        lines.append(f"{(r.player + mark)[:28]:<28} {r.elo:7.0f} {interval:>17} {r.games:6d} {r.score:6.3f}   "
+        lines.append(f"{name[:width]:<{width}} {r.elo:7.0f} {interval:>17} {r.games:6d} {r.score:6.3f}   "
                      f"{r.wins}/{r.draws}/{r.losses}")
     return "\n".join(lines)

@@ -162,6 +162,15 @@ def _add_game_filters(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--n-in-row", type=int, help="stones in a row to win (default: 5, or the checkpoints')")
 
 
+def _arena_action(actions, name: str, help: str, description: str, handler, what: str = "games"):
+    """One ``azero arena`` action: every action reads or writes a database and picks a kind of game."""
+    parser = actions.add_parser(name, help=help, description=description)
+    parser.add_argument("--db", default="runs/arena.sqlite", help="the arena database (default: %(default)s)")
+    _add_game_filters(parser, what)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def _add_arena_parser(commands) -> None:
     arena = commands.add_parser(
         "arena",
@@ -172,10 +181,8 @@ def _add_arena_parser(commands) -> None:
     )
     actions = arena.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
-    db_help = "the arena database (default: %(default)s)"
-
-    run = actions.add_parser(
-        "run",
+    run = _arena_action(
+        actions, "run", handler=run_arena_run, what="games to play",
         help="play a round robin or a gauntlet (resumable)",
         description="Play every pairing of PLAYERs (round robin), or --candidate against each PLAYER (gauntlet). "
         "Each pairing plays --games games: every opening of a seeded balanced set twice, once with each colour. "
@@ -184,9 +191,7 @@ def _add_arena_parser(commands) -> None:
     )
     run.add_argument("players", nargs="+", metavar="PLAYER", help="player specs")
     run.add_argument("--candidate", metavar="PLAYER", help="gauntlet: play only this player against each PLAYER")
-    run.add_argument("--games", type=int, default=20, help="games per pairing, an even number (default: %(default)s)")
-    run.add_argument("--db", default="runs/arena.sqlite", help=db_help)
-    _add_game_filters(run, "games to play")
+    run.add_argument("--games", type=int, default=20, help="games per pairing: each opening with both colours, so an odd number rounds up (default: %(default)s)")
     run.add_argument("--workers", type=int, help="worker processes (default: one per core)")
     run.add_argument("--opening-stones", type=int, help="stones in each opening (default: 2 below 13x13, else 3)")
     run.add_argument("--opening-seed", type=int, default=0, help="which seeded set of openings (default: %(default)s)")
@@ -195,45 +200,35 @@ def _add_arena_parser(commands) -> None:
     run.add_argument("--device", default="cpu", help="where az: players run their nets (default: %(default)s)")
     run.add_argument("--anchor", default=DEFAULT_ANCHOR, help="reference player of the final table (default: %(default)s)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.set_defaults(handler=run_arena_run)
 
-    ratings = actions.add_parser(
-        "ratings",
+    ratings = _arena_action(
+        actions, "ratings", handler=run_arena_ratings,
         help="print the Elo table",
         description="Fit Elo by maximum likelihood (Bradley-Terry, draws as half points, as BayesElo and Ordo do) "
         "over every stored game of one rule and size, with 95% intervals, and print rating, interval, games, "
         "score and wins/draws/losses. The fit is also kept in the database.",
     )
-    ratings.add_argument("--db", default="runs/arena.sqlite", help=db_help)
-    _add_game_filters(ratings, "games")
     ratings.add_argument("--anchor", default=DEFAULT_ANCHOR, help="the player held fixed (default: %(default)s)")
     ratings.add_argument("--anchor-elo", type=float, default=0.0, help="the anchor's rating (default: %(default)s)")
     ratings.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    ratings.set_defaults(handler=run_arena_ratings)
 
-    plot = actions.add_parser(
-        "plot",
+    plot = _arena_action(
+        actions, "plot", handler=run_arena_plot,
         help="draw Elo against training step as PNG",
         description="Draw each training run's checkpoints' Elo (with 95% intervals) against their training step, "
         "with the reference players as horizontal lines.",
     )
-    plot.add_argument("--db", default="runs/arena.sqlite", help=db_help)
-    _add_game_filters(plot, "games")
     plot.add_argument("--run", metavar="NAME", help="only this run's checkpoints (the run folder's name)")
     plot.add_argument("--anchor", default=DEFAULT_ANCHOR, help="the player held fixed (default: %(default)s)")
     plot.add_argument("--out", default="elo.png", help="the PNG to write (default: %(default)s)")
-    plot.set_defaults(handler=run_arena_plot)
 
-    export = actions.add_parser(
-        "export",
+    export = _arena_action(
+        actions, "export", handler=run_arena_export,
         help="write the games as PGN for BayesElo or Ordo",
         description="Write stored games as PGN-like records that BayesElo and Ordo read: PGN's White is the "
         "player who moved first (Gomoku's black); moves are kept in a comment.",
     )
-    export.add_argument("--db", default="runs/arena.sqlite", help=db_help)
-    _add_game_filters(export, "games")
     export.add_argument("--out", default="-", help="file to write, '-' for standard output (default: %(default)s)")
-    export.set_defaults(handler=run_arena_export)
 
 
 def run_demo(args: argparse.Namespace) -> None:

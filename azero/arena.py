@@ -20,6 +20,7 @@ import itertools
 import math
 import os
 import signal
+import sys
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,13 +90,18 @@ def game_kind_for(specs: list[str], rule: str | None, size: int | None, n_in_row
     from .arena_store import player_facts
 
     found = {(f["rule"], f["size"], f["n_in_row"]) for f in map(player_facts, specs) if f["kind"] == "az"}
-    if rule is None and size is None and len(found) == 1:
-        r, s, n = found.pop()
-        return GameKind(r, s, n if n_in_row is None else n_in_row)
     if rule is None and size is None and len(found) > 1:
         raise ArenaError("the checkpoints were trained for different games: "
                          + ", ".join(f"{r} {s}x{s}" for r, s, _ in sorted(found)) + "; give --rule and --size")
-    kind = GameKind(rule or "freestyle", size or 15, n_in_row or 5)
+    if len(found) == 1:  # what is not given comes from the checkpoints
+        trained = next(iter(found))
+        rule = trained[0] if rule is None else rule
+        size = trained[1] if size is None else size
+        n_in_row = trained[2] if n_in_row is None else n_in_row
+    kind = GameKind(rule or "freestyle", size or 15, 5 if n_in_row is None else n_in_row)
+    from games.gomoku import check_rules
+
+    check_rules(kind.rule, kind.n_in_row, kind.size)  # ValueError: one line saying what is accepted
     for r, s, n in found:
         if (r, s, n) != (kind.rule, kind.size, kind.n_in_row):
             raise ArenaError(f"a checkpoint was trained for {r} {s}x{s} ({n} in a row), but the games are "
@@ -105,8 +111,12 @@ def game_kind_for(specs: list[str], rule: str | None, size: int | None, n_in_row
 
 def schedule(store: ArenaStore, specs: list[str], kind: GameKind, games_per_pairing: int,
              candidate: str | None = None, opening_stones: int | None = None, opening_seed: int = 0,
-             openings: list[list[int]] | None = None) -> list[ScheduledGame]:
-    """Every game of the tournament, whether already played or not (see the module docstring)."""
+             openings: list[list[int]] | None = None, turn_ms: int = 1000) -> list[ScheduledGame]:
+    """Every game of the tournament, whether already played or not (see the module docstring).
+
+    Two specs that name one player (a checkpoint under two paths, say) are refused: its games
+    against itself would mean nothing.
+    """
     from .openings import default_opening_moves
 
     if games_per_pairing < 2:
@@ -120,7 +130,13 @@ def schedule(store: ArenaStore, specs: list[str], kind: GameKind, games_per_pair
         set_name = "file:" + format(zlib.crc32(repr(openings).encode()), "08x")
     if not openings:
         raise ArenaError(f"no openings could be made for {kind.rule} {kind.size}x{kind.size}")
-    keys = {spec: store.register(spec).key for spec in specs}
+    seen: dict[str, str] = {}
+    for spec in specs:
+        key = store.register(spec, turn_ms).key
+        if key in seen:
+            raise ArenaError(f"{seen[key]!r} and {spec!r} are the same player (same file and setting); list it once")
+        seen[key] = spec
+    keys = {spec: store.register(spec, turn_ms).key for spec in specs}
     games = []
     for first, second in pairings(specs, candidate):
         a, b = sorted((first, second), key=lambda s: keys[s])  # one key per game whoever is listed first
@@ -150,14 +166,13 @@ def _tasks(missing: list[ScheduledGame], kind: GameKind, db_path: str, turn_ms: 
 
 
 _worker_store: ArenaStore | None = None
-_worker_queue = None
 
 
-def _init_worker(queue) -> None:
+def _init_worker() -> None:
     """Worker processes: one torch thread (the processes are the parallelism), Ctrl-C handled by the parent."""
-    global _worker_queue
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_queue = queue
+    # Terminated by the parent: leave through the finally blocks, so outside engines are ended too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         import torch
 
@@ -167,7 +182,7 @@ def _init_worker(queue) -> None:
 
 
 def play_task(task: Task, on_game=None) -> None:
-    """Play one task's games, storing each as it ends and reporting it to ``on_game`` (or the parent's queue)."""
+    """Play one task's games, storing each as it ends (then calling ``on_game(finished)``)."""
     from .match import play_games
     from .players import make_player
 
@@ -176,7 +191,7 @@ def play_task(task: Task, on_game=None) -> None:
         _worker_store = ArenaStore(task.db_path)
     store = _worker_store
     kind = task.kind
-    ids = {spec: store.register(spec).id for spec in (task.first, task.second)}
+    ids = {spec: store.register(spec, task.turn_ms).id for spec in (task.first, task.second)}
     game = (kind.rule, kind.size, kind.n_in_row)
     first = make_player(task.first, seed=task.seed, device=task.device, turn_ms=task.turn_ms, game=game)
     second = make_player(task.second, seed=task.seed + 1, device=task.device, turn_ms=task.turn_ms, game=game)
@@ -189,8 +204,6 @@ def play_task(task: Task, on_game=None) -> None:
                           schedule_key=scheduled.key)
         if on_game is not None:
             on_game(finished)
-        if _worker_queue is not None:
-            _worker_queue.put(finished.reason)
 
     try:
         play_games(first, second, [list(g.opening) for g in task.games], [g.first_colour for g in task.games],
@@ -203,80 +216,116 @@ def play_task(task: Task, on_game=None) -> None:
 def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_per_pairing: int,
                    candidate: str | None = None, workers: int = 1, opening_stones: int | None = None,
                    opening_seed: int = 0, openings: list[list[int]] | None = None, turn_ms: int = 1000,
-                   device: str = "cpu", progress: bool = True) -> RunSummary:
-    """Play every scheduled game not yet in the database; Ctrl-C stops cleanly (run again to resume)."""
-    for spec in specs:
-        if parse_spec(spec).kind == "human":
-            raise ArenaError(f"{spec} plays in the window (azero play); an arena cannot ask a person for moves")
-    if len(set(specs)) != len(specs):
-        raise ArenaError("a player is listed twice")
+                   device: str = "cpu", progress: bool = True, stop=None, announce=None) -> RunSummary:
+    """Play every scheduled game not yet in the database; Ctrl-C stops cleanly (run again to resume).
+
+    ``stop()``, when given, is asked after every game; True stops the tournament as Ctrl-C does
+    (the training loop passes its own interrupt flag, since it handles SIGINT itself).
+    ``announce(summary)`` is called once the schedule is known, before any game.
+    """
     if candidate is not None and candidate not in specs:
         specs = [candidate] + specs
+    for spec in specs:
+        if parse_spec(spec).kind == "human":
+            raise ArenaError(f"{spec} is a person, who plays at the window; an arena cannot ask a person for moves")
+    if len(set(specs)) != len(specs):
+        raise ArenaError("a player is listed twice")
     if len(specs) < 2:
         raise ArenaError("a tournament needs at least two players")
     with ArenaStore(db_path) as store:
-        games = schedule(store, specs, kind, games_per_pairing, candidate, opening_stones, opening_seed, openings)
+        games = schedule(store, specs, kind, games_per_pairing, candidate, opening_stones, opening_seed, openings,
+                         turn_ms)
         done = store.played_keys([g.key for g in games])
     missing = [g for g in games if g.key not in done]
     summary = RunSummary(scheduled=len(games), already_played=len(games) - len(missing))
+    if announce is not None:
+        announce(summary)
     tasks = _tasks(missing, kind, str(db_path), turn_ms, device)
     bar = None
     if progress and missing:
         from tqdm import tqdm
 
         bar = tqdm(total=len(missing), desc="arena games", unit="game", dynamic_ncols=True)
-    def count(reason: str) -> None:
-        summary.played += 1
-        summary.reasons[reason] = summary.reasons.get(reason, 0) + 1
+    def count(_finished=None) -> None:
         if bar is not None:
             bar.update(1)
+        if stop is not None and stop():
+            raise KeyboardInterrupt
 
+    missing_keys = [g.key for g in missing]
     try:
         if workers <= 1 or len(tasks) <= 1:
             for task in tasks:
-                play_task(task, on_game=lambda finished: count(finished.reason))
+                play_task(task, on_game=count)
         else:
-            _run_in_pool(tasks, workers, count)
+            _run_in_pool(tasks, workers, str(db_path), missing_keys, bar)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:
         if bar is not None:
             bar.close()
+        # The database is the one record of what was played, whoever played it and however the run ended.
+        with ArenaStore(db_path) as store:
+            for reason in store.endings(missing_keys).values():
+                summary.played += 1
+                summary.reasons[reason] = summary.reasons.get(reason, 0) + 1
     return summary
 
 
-def _run_in_pool(tasks: list[Task], workers: int, count) -> None:
-    """Tasks in worker processes; each stored game is reported back (its ending) through a queue."""
+def _run_in_pool(tasks: list[Task], workers: int, db_path: str, keys: list[str], bar) -> None:
+    """Tasks in worker processes; progress is read from the database, the only thing they share.
+
+    A ProcessPoolExecutor, not a multiprocessing.Pool: when a worker dies
+    (killed, out of memory) the executor says so (BrokenProcessPool) where a
+    Pool would wait for the lost task forever.  And no queue between the
+    processes: a worker killed while holding a queue's lock would leave the
+    others blocked on it for good.
+    """
     import multiprocessing as mp
-    import queue as queue_module
+    from concurrent.futures import ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     context = mp.get_context("spawn")  # fork after torch/numba threads have started is unsafe
-    progress_queue = context.Queue()
-    pool = context.Pool(min(workers, len(tasks)), initializer=_init_worker, initargs=(progress_queue,))
+    executor = ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context, initializer=_init_worker)
+    watcher = ArenaStore(db_path)
+    shown = 0
 
-    def drain(timeout: float) -> None:
-        try:
-            count(progress_queue.get(timeout=timeout))
-            while True:
-                count(progress_queue.get_nowait())
-        except queue_module.Empty:
-            pass
+    def show_progress() -> None:
+        nonlocal shown
+        if bar is not None:
+            stored = len(watcher.endings(keys))
+            bar.update(stored - shown)
+            shown = stored
 
     try:
-        pending = [pool.apply_async(play_task, (task,)) for task in tasks]
+        pending = {executor.submit(play_task, task) for task in tasks}
         while pending:
-            drain(0.2)
-            for result in [r for r in pending if r.ready()]:
-                result.get()  # re-raises a worker's error here
-                pending.remove(result)
-        pool.close()
-        pool.join()
-        drain(0.5)  # the last games' messages may still be in the pipe
+            done, pending = wait(pending, timeout=0.5)
+            for future in done:
+                future.result()  # re-raises a worker's error here
+            show_progress()
+        executor.shutdown(wait=True)
+    except BrokenProcessPool:
+        _stop_executor(executor)
+        raise ArenaError("a worker process died (killed, or out of memory?); every finished game is stored: "
+                         "run the same command again to play the rest") from None
     except BaseException:
-        pool.terminate()  # games in flight are dropped; every finished one is already stored
-        pool.join()
-        drain(0.5)
+        _stop_executor(executor)  # games in flight are dropped; every finished one is already stored
         raise
+    finally:
+        watcher.close()
+
+
+def _stop_executor(executor) -> None:
+    """Cancel what has not started and end the workers (SIGTERM: they close their engines on the way out)."""
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        if process.is_alive():
+            process.terminate()
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
 
 
 def default_workers() -> int:

@@ -142,8 +142,12 @@ def _checkpoint_facts(spec: PlayerSpec) -> dict:
             "rule": info.rule, "size": info.size, "n_in_row": info.n_in_row, "step": info.step, "run": run}
 
 
-def player_facts(spec: str | PlayerSpec) -> dict:
-    """The row a spec would have in ``players`` (raises ArenaError for a bad spec or checkpoint)."""
+def player_facts(spec: str | PlayerSpec, turn_ms: int = 1000) -> dict:
+    """The row a spec would have in ``players`` (raises ArenaError for a bad spec or checkpoint).
+
+    An outside engine's identity includes its time a move (``turn_ms``): the
+    same engine at another time control is another player.
+    """
     try:
         parsed = spec if isinstance(spec, PlayerSpec) else parse_spec(spec)
     except ValueError as error:
@@ -152,6 +156,8 @@ def player_facts(spec: str | PlayerSpec) -> dict:
              "n_in_row": None, "step": None, "run": None}
     if parsed.kind == "az":
         facts.update(_checkpoint_facts(parsed))
+    elif parsed.kind == "pbrain":
+        facts.update(key=f"pbrain:{parsed.command}@{turn_ms}ms", label=f"pbrain:{parsed.command}@{turn_ms}ms")
     else:
         facts.update(key=parsed.text, label=parsed.text)
     return facts
@@ -163,25 +169,39 @@ class ArenaStore:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal":
-                raise ArenaError(f"{self.path}: SQLite would not use WAL mode here (got {mode}); put the database on a local disk")
-            self.db.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable against a process crash, cheap
-            self.db.execute("PRAGMA foreign_keys = ON")
-            with self._transaction():
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
-                row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-                if row is None:
-                    self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                elif row[0] != str(SCHEMA_VERSION):
-                    raise ArenaError(f"{self.path} has arena schema {row[0]}; this azero reads schema {SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as error:
-            raise ArenaError(f"{self.path} is not a usable arena database: {error}") from None
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._open()
+                return
+            except sqlite3.OperationalError as error:
+                # Several processes creating one new database race for the switch to WAL, which does not
+                # wait on the busy timeout; whoever loses tries again.
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise ArenaError(f"{self.path} is not a usable arena database: {error}") from None
+                if getattr(self, "db", None) is not None:
+                    self.db.close()
+                time.sleep(0.05)
+            except sqlite3.DatabaseError as error:
+                raise ArenaError(f"{self.path} is not a usable arena database: {error}") from None
+
+    def _open(self) -> None:
+        self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise ArenaError(f"{self.path}: SQLite would not use WAL mode here (got {mode}); put the database on a local disk")
+        self.db.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable against a process crash, cheap
+        self.db.execute("PRAGMA foreign_keys = ON")
+        with self._transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif row[0] != str(SCHEMA_VERSION):
+                raise ArenaError(f"{self.path} has arena schema {row[0]}; this azero reads schema {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()
@@ -205,16 +225,21 @@ class ArenaStore:
         return _Transaction()
 
     # -- players --------------------------------------------------------------
-    def register(self, spec: str | PlayerSpec) -> PlayerRecord:
+    def register(self, spec: str | PlayerSpec, turn_ms: int = 1000) -> PlayerRecord:
         """The player a spec names, added on first sight (safe when several processes register at once)."""
-        facts = player_facts(spec)
+        facts = player_facts(spec, turn_ms)
         with self._transaction():
             row = self.db.execute("SELECT id FROM players WHERE key = ?", (facts["key"],)).fetchone()
             if row is None:
                 label = facts["label"]
-                taken = {r[0] for r in self.db.execute("SELECT label FROM players WHERE label LIKE ?", (label + "%",))}
+                taken = {r[0] for r in self.db.execute("SELECT label FROM players WHERE substr(label, 1, ?) = ?",
+                                                       (len(label), label))}
                 if label in taken:  # another file with the same name: tell them apart by hash
                     label = f"{label}~{(facts['checkpoint_sha256'] or facts['key'])[:8]}"
+                number = 2
+                while label in taken:  # and the same file again under yet another setting
+                    label = f"{facts['label']}~{(facts['checkpoint_sha256'] or facts['key'])[:8]}#{number}"
+                    number += 1
                 self.db.execute(
                     "INSERT INTO players (key, label, kind, spec, checkpoint_sha256, rule, size, n_in_row, step, run, created)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -241,23 +266,30 @@ class ArenaStore:
         key = (rule, size, n_in_row, stones, seed)
         stored = [row[0] for row in self.db.execute(query, key)]
         if len(stored) < count:
-            fresh = balanced_openings(size, rule, n_in_row, count, stones, seed)
+            # The stored ones keep their places (their games refer to them); new ones only extend the set.
+            fresh = [text for text in (openings_to_text(m, size) for m in balanced_openings(size, rule, n_in_row,
+                                                                                           count, stones, seed))
+                     if text not in stored]
             with self._transaction():
-                for idx, moves in enumerate(fresh):
-                    self.db.execute("INSERT OR IGNORE INTO openings VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                    (*key, idx, openings_to_text(moves, size)))
+                have = self.db.execute(f"SELECT COUNT(*) FROM ({query})", key).fetchone()[0]
+                for idx, text in enumerate(fresh[:max(count - have, 0)], start=have):
+                    self.db.execute("INSERT OR IGNORE INTO openings VALUES (?, ?, ?, ?, ?, ?, ?)", (*key, idx, text))
             stored = [row[0] for row in self.db.execute(query, key)]
         return [[coords.from_notation(t, size) for t in text.split()] for text in stored[:count]]
 
     # -- games ----------------------------------------------------------------
     def played_keys(self, keys: list[str]) -> set[str]:
         """Which of these schedule keys already have a stored game."""
-        done: set[str] = set()
+        return set(self.endings(keys))
+
+    def endings(self, keys: list[str]) -> dict[str, str]:
+        """The stored games among these schedule keys: key -> how the game ended ('five', 'timeout', ...)."""
+        found: dict[str, str] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            done.update(r[0] for r in self.db.execute(f"SELECT schedule_key FROM games WHERE schedule_key IN ({marks})", chunk))
-        return done
+            found.update(self.db.execute(f"SELECT schedule_key, reason FROM games WHERE schedule_key IN ({marks})", chunk))
+        return found
 
     def record_game(self, *, black: int, white: int, rule: str, size: int, n_in_row: int, opening: list[int],
                     moves: list[int], winner: int, reason: str, detail: str = "", seconds: float = 0.0,
@@ -265,6 +297,8 @@ class ArenaStore:
         """Store one finished game (player ids); False if its schedule key was already stored."""
         if winner not in RESULT_NAMES:
             raise ArenaError(f"a stored game needs a result (black, white or draw), got {winner!r}")
+        if black == white:
+            raise ArenaError("a player cannot play itself: the game would say nothing about its strength")
         with self._transaction():
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO games (schedule_key, rule, size, n_in_row, black, white, opening, moves, result,"

@@ -369,12 +369,20 @@ def run_arena_run(args: argparse.Namespace) -> None:
         openings = openings_from_file(args.openings, kind.size, kind.rule, kind.n_in_row)
     if args.opening_stones is not None and not 0 <= args.opening_stones <= kind.size * kind.size // 4:
         raise CommandError(f"--opening-stones must be from 0 to {kind.size * kind.size // 4}, got {args.opening_stones}")
+    if any(spec.startswith("az:") for spec in specs + [args.candidate or ""]):
+        from azero.network import pick_device
+
+        pick_device(args.device)  # a device that is not here: one line now, not a worker's traceback later
     workers = args.workers or default_workers()
-    print(f"arena: {kind.rule} {kind.size}x{kind.size}, {len(specs) + bool(args.candidate)} players, "
-          f"{args.games} games per pairing, {workers} workers, database {args.db}", file=sys.stderr, flush=True)
+    def announce(planned) -> None:
+        print(f"arena: {kind.rule} {kind.size}x{kind.size}, {len(specs) + bool(args.candidate)} players, "
+              f"{planned.scheduled} games ({planned.already_played} already stored), {workers} workers, "
+              f"database {args.db}", file=sys.stderr, flush=True)
+
     summary = run_tournament(args.db, specs, kind, args.games, candidate=args.candidate, workers=workers,
                              opening_stones=args.opening_stones, opening_seed=args.opening_seed, openings=openings,
-                             turn_ms=args.turn_ms, device=args.device, progress=not args.no_progress)
+                             turn_ms=args.turn_ms, device=args.device, progress=not args.no_progress,
+                             announce=announce)
     endings = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.reasons.items())) or "none"
     print(f"played {summary.played} games this time (endings: {endings}); {summary.already_played} of "
           f"{summary.scheduled} were already stored", file=sys.stderr)

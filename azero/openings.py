@@ -15,6 +15,8 @@ earlier games changing meaning.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from games import coords
@@ -58,24 +60,27 @@ def _random_opening(size: int, rule: str, n_in_row: int, moves: int, rng: np.ran
 
 
 def side_to_move_score(moves: list[int], size: int, rule: str, n_in_row: int, seed: int) -> float:
-    """Expected score of the side to move after ``moves``, by a short seeded pure Monte-Carlo search."""
+    """Expected score of the side to move after ``moves``: the value of its best (most searched) move.
+
+    The best move's value, not the visit-weighted mean over all moves: the
+    mean dilutes a won position with the poor moves the search also tried.
+    """
     from .pure_mcts import PureMCTS
 
     game = Gomoku.from_moves(moves, size, rule, n_in_row)
     counts, values = PureMCTS(BALANCE_PLAYOUTS, seed=seed).search(game)
-    total = counts.sum()
-    return float((counts * values).sum() / total) if total else 0.5
+    return float(values[int(np.argmax(counts))]) if counts.sum() else 0.5
 
 
 def balanced_openings(size: int, rule: str, n_in_row: int, count: int, moves: int, seed: int = 0) -> list[list[int]]:
     """``count`` different openings whose side to move scores within [BALANCE_LOW, BALANCE_HIGH].
 
-    If the board is too small to find enough balanced ones, the least
-    lopsided of the rest fill the set (an opening pair is fair either way).
+    If the board is too small to find enough balanced ones, the others fill
+    the set in the order they were made (an opening pair is fair either way).
     """
     rng = np.random.default_rng(seed)
     chosen: list[list[int]] = []
-    spare: list[tuple[float, list[int]]] = []
+    spare: list[list[int]] = []
     seen: set[tuple[int, ...]] = set()
     for attempt in range(max(count, 1) * MAX_TRIES_PER_OPENING):
         if len(chosen) == count:
@@ -89,9 +94,8 @@ def balanced_openings(size: int, rule: str, n_in_row: int, count: int, moves: in
         if BALANCE_LOW <= score <= BALANCE_HIGH:
             chosen.append(list(game.moves))
         else:
-            spare.append((abs(score - 0.5), list(game.moves)))
-    spare.sort(key=lambda item: item[0])
-    chosen.extend(moves_list for _, moves_list in spare[: count - len(chosen)])
+            spare.append(list(game.moves))
+    chosen.extend(spare[: count - len(chosen)])
     return chosen
 
 
@@ -103,18 +107,21 @@ def openings_to_text(opening: list[int], size: int) -> str:
 def openings_from_file(path, size: int, rule: str, n_in_row: int) -> list[list[int]]:
     """Openings from a text file, one per line in Gomoku notation (``h8 i9 j8``); ``#`` starts a comment."""
     openings = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            text = line.split("#", 1)[0].replace(",", " ").split()
-            if not text:
-                continue
-            try:
-                game = Gomoku.from_moves([coords.from_notation(t, size) for t in text], size, rule, n_in_row)
-            except ValueError as error:
-                raise ValueError(f"{path}, line {number}: {error}") from None
-            if game.winner != ONGOING:
-                raise ValueError(f"{path}, line {number}: the opening already ends the game")
-            openings.append(list(game.moves))
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a text file of openings (one per line, like 'h8 i9 j8')") from None
+    for number, line in enumerate(lines, 1):
+        text = line.split("#", 1)[0].replace(",", " ").split()
+        if not text:
+            continue
+        try:
+            game = Gomoku.from_moves([coords.from_notation(t, size) for t in text], size, rule, n_in_row)
+        except ValueError as error:
+            raise ValueError(f"{path}, line {number}: {error}") from None
+        if game.winner != ONGOING:
+            raise ValueError(f"{path}, line {number}: the opening already ends the game")
+        openings.append(list(game.moves))
     if not openings:
         raise ValueError(f"{path} holds no openings (one per line, like 'h8 i9 j8')")
     return openings

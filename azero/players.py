@@ -70,7 +70,7 @@ class PlayerSpec:
         return self.seconds is not None or self.kind == "pbrain"
 
 
-_AZ_OPTION = re.compile(r"^(.*):(sims|time)=([^:]*)$")
+_AZ_OPTION = re.compile(r"^(.*):(sims|time)=([^:/\\]*)$")  # a folder named 'x:time=2/' is part of the path
 
 
 def parse_spec(spec: str) -> PlayerSpec:

@@ -9,9 +9,13 @@ information (the curvature of the log-likelihood at its maximum), so they
 are the uncertainty of each rating *relative to the anchor*.
 
 A player who won (or lost) every game has no finite maximum; like
-BayesElo, every player gets ``prior_draws`` virtual draws against a
-virtual opponent rated as the anchor, which keeps ratings finite and moves
-them very little once real games pile up.
+BayesElo, every pair of players who met gets ``prior_draws`` virtual draws
+between them, which keeps ratings finite, moves them very little once real
+games pile up, and (unlike a prior towards a fixed rating) leaves the
+differences between players the same whichever player is the anchor.  A
+whisper of a prior towards the anchor's rating (``ISOLATED_PRIOR_DRAWS``)
+only gives a rating to players with no chain of games to the anchor; their
+intervals come out very wide, as they should.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 
 ELO_SCALE = 400.0 / math.log(10.0)  # rating points per unit of the logistic's argument
 Z_95 = 1.959964
+ISOLATED_PRIOR_DRAWS = 1e-3  # virtual draws of each player against the anchor's rating (see the docstring)
 
 
 @dataclass
@@ -75,17 +80,20 @@ def fit_ratings(results: list[tuple[str, str, float]], anchor: str, anchor_elo: 
     free = [i for i in range(n) if i != a]
     theta = np.zeros(n)  # ratings in logistic units, anchor at 0
 
+    met = (games > 0).astype(float)
+    prior_games = games + prior_draws * met  # BayesElo's virtual draws between players who met
+    prior_points = points + 0.5 * prior_draws * met
+
     def gradient_and_information(theta):
         diff = theta[:, None] - theta[None, :]
         p = 1.0 / (1.0 + np.exp(-diff))
-        grad = (points - games * p).sum(axis=1)
-        weight = games * p * (1.0 - p)
+        grad = (prior_points - prior_games * p).sum(axis=1)
+        weight = prior_games * p * (1.0 - p)
         info = -weight
         np.fill_diagonal(info, weight.sum(axis=1))
-        # The prior: virtual draws against a fixed opponent at the anchor's rating (0).
-        q = 1.0 / (1.0 + np.exp(-theta))
-        grad += prior_draws * (0.5 - q)
-        info[np.diag_indices(n)] += prior_draws * q * (1.0 - q)
+        q = 1.0 / (1.0 + np.exp(-theta))  # the whisper towards the anchor's rating (0)
+        grad += ISOLATED_PRIOR_DRAWS * (0.5 - q)
+        info[np.diag_indices(n)] += ISOLATED_PRIOR_DRAWS * q * (1.0 - q)
         return grad, info
 
     for _ in range(iterations):

@@ -33,7 +33,6 @@ from selfplay.worker import read_latest, worker_main
 
 from .checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, load_tensors, save_checkpoint, save_tensors
 from .config import ConfigError, TrainConfig, load_file
-from .evaluator import NetEvaluator
 from .metrics import MetricsLog, plot_run
 from .network import PolicyValueNet, pick_device
 
@@ -277,7 +276,7 @@ class Learner:
         except Exception as error:  # a plot must never stop training
             self.log(f"plot not written: {error}")
 
-    def evaluate(self) -> dict:
+    def evaluate(self, stop=None) -> dict:
         """An arena gauntlet: the newest checkpoint against the references and earlier evaluated checkpoints.
 
         Games go into ``RUN/arena.sqlite``, so the run's Elo curve
@@ -304,8 +303,10 @@ class Learner:
         row = {"step": step, "time": time.time()}
         if not opponents:
             return row
-        run_tournament(db, opponents, kind, e.games, candidate=candidate, workers=1, device=str(self.device),
-                       progress=False)
+        summary = run_tournament(db, opponents, kind, e.games, candidate=candidate, workers=1,
+                                 device=str(self.device), progress=False, stop=stop)
+        if summary.interrupted:
+            return row  # stopping: the games played so far are stored, the next gauntlet rates them
         with ArenaStore(db) as store:
             me = store.register(candidate).label
             for spec in opponents:
@@ -395,10 +396,14 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -
                 last_checkpoint_step, last_checkpoint_time = c.step, time.monotonic()
                 e = config.eval
                 if e.every_checkpoints and e.games and learner.checkpoints_written % e.every_checkpoints == 0:
-                    row = learner.evaluate()
-                    scores = ", ".join(f"{k} {v:.2f}" for k, v in row.items() if k.endswith("_score"))
-                    elo = f"; Elo {row['elo']:.0f} [{row['elo_low']:.0f}, {row['elo_high']:.0f}]" if "elo" in row else ""
-                    log(f"arena at step {c.step}: {scores}{elo}")
+                    try:
+                        row = learner.evaluate(stop=lambda: bool(interrupted))
+                    except Exception as error:  # like the plot: the arena must never stop training
+                        log(f"arena gauntlet at step {c.step} failed: {error}")
+                    else:
+                        scores = ", ".join(f"{k} {v:.2f}" for k, v in row.items() if k.endswith("_score"))
+                        elo = f"; Elo {row['elo']:.0f} [{row['elo_low']:.0f}, {row['elo_high']:.0f}]" if "elo" in row else ""
+                        log(f"arena at step {c.step}: {scores}{elo}")
                 learner.plot()  # after the evaluation, so the plot shows it
             if now - last_status >= STATUS_SECONDS:
                 last_status = now

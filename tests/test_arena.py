@@ -129,8 +129,40 @@ def test_a_checkpoint_is_one_player_wherever_it_lies_and_another_file_is_another
         b = store.register(f"az:{other}:sims=10")
         assert (a.label, a.step, a.run, a.size) == ("run/step-00000005@10", 5, "run", 7)
         assert b.id != a.id and b.label.startswith("run/step-00000005@10~")
+        # The same file under a third setting whose shown label clashes again still gets a name of its own.
+        timed = [store.register(f"az:{first}:time=1{cap}") for cap in ("", ":sims=500", ":sims=600")]
+        assert len({t.label for t in timed}) == 3 and len({t.id for t in timed}) == 3
+        assert store.register("pbrain:engine", turn_ms=100).id != store.register("pbrain:engine", turn_ms=3000).id
         with pytest.raises(ArenaError, match="no checkpoint"):
             store.register(f"az:{tmp_path / 'missing.safetensors'}")
+
+
+def test_one_player_under_two_specs_is_refused_and_never_plays_itself(tmp_path, capsys):
+    path = tiny_checkpoint(tmp_path / "ck.safetensors")
+    same = [f"az:{path}:sims=8", f"az:{tmp_path}/./ck.safetensors:sims=8", "random"]
+    with pytest.raises(ArenaError, match="same player"):
+        run_tournament(tmp_path / "a.sqlite", same, SMALL, 2, progress=False)
+    assert main(["arena", "run", "random", "random ", "--size", "7", "--n-in-row", "4", "--games", "2",
+                 "--db", str(tmp_path / "b.sqlite")]) == 2
+    assert "same player" in capsys.readouterr().err
+    with ArenaStore(tmp_path / "a.sqlite") as store:
+        me = store.register("random").id
+        with pytest.raises(ArenaError, match="cannot play itself"):
+            store.record_game(black=me, white=me, rule="freestyle", size=7, n_in_row=4, opening=[], moves=[0],
+                              winner=BLACK, reason="five")
+
+
+def test_bad_requests_of_the_run_command_are_one_line(tmp_path, capsys):
+    path = tiny_checkpoint(tmp_path / "ck.safetensors")
+    db = str(tmp_path / "a.sqlite")
+    for args, words in [(["random", "heuristic", "--candidate", "human:Ann"], "person"),
+                        ([f"az:{path}", "random", "--device", "bogus"], "unknown device"),
+                        ([f"az:{path}", "random", "--n-in-row", "5"], "4 in a row"),
+                        (["random", "heuristic", "--size", "7", "--n-in-row", "0"], "n_in_row"),
+                        (["random", "heuristic", "--openings", str(path)], "not a text file")]:
+        assert main(["arena", "run", *args, "--games", "2", "--db", db, "--no-progress"]) == 2, args
+        err = capsys.readouterr().err
+        assert words in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (args, err)
 
 
 def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path):
@@ -204,10 +236,23 @@ def test_the_schedule_plays_each_opening_twice_with_colours_swapped(tmp_path):
     assert pairings(["a", "b", "c"], candidate="b") == [("b", "a"), ("b", "c")]
 
 
-def test_openings_are_balanced_by_a_short_search_and_grow_as_a_prefix():
+def test_openings_are_balanced_by_a_short_search_and_grow_as_a_prefix(tmp_path):
     five = balanced_openings(9, "freestyle", 5, 5, 2, seed=3)
     eight = balanced_openings(9, "freestyle", 5, 8, 2, seed=3)
     assert eight[:5] == five and len({tuple(o) for o in eight}) == 8
+    # On a board too small for enough balanced openings the stored set still only grows, never repeats itself.
+    with ArenaStore(tmp_path / "a.sqlite") as store:
+        one = store.openings("freestyle", 7, 3, 2, 0, 1)
+        three = store.openings("freestyle", 7, 3, 2, 0, 3)
+    assert three[:1] == one and len({tuple(o) for o in three}) == 3
+
+
+def test_an_open_three_with_the_move_is_not_a_balanced_opening():
+    from azero.openings import BALANCE_HIGH, side_to_move_score
+
+    c = 7 * 15 + 7
+    three = [c, c + 30, c + 1, c + 32, c + 2, c + 34]  # black h8 i8 j8 open three; white far away; black to move
+    assert side_to_move_score(three, 15, "freestyle", 5, seed=0) > BALANCE_HIGH
 
 
 def test_openings_from_a_file(tmp_path):
@@ -385,5 +430,46 @@ def test_round_trip_an_arena_game_against_azero_speaking_the_protocol(tmp_path):
     with ArenaStore(db) as store:
         games = store.games()
     assert len(games) == 6 and {g.reason for g in games} <= {"five", "full"}, [(g.reason, g.detail) for g in games]
-    assert sum(engine in (g.black, g.white) for g in games) == 4
+    assert sum(f"{engine}@500ms" in (g.black, g.white) for g in games) == 4  # its time control is part of its name
     assert "pbrain:" in done.stdout and "fixed" in done.stdout
+
+
+def _children(pid: int) -> list[int]:
+    """Direct child processes, from /proc (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc (Linux)")
+def test_a_worker_that_dies_ends_the_run_with_one_line_not_a_hang(tmp_path):
+    db = tmp_path / "a.sqlite"
+    args = [sys.executable, "-m", "azero", "arena", "run", "heuristic", "pure:300", "pure:301", "--size", "9",
+            "--games", "16", "--db", str(db), "--workers", "2", "--no-progress"]
+    proc = subprocess.Popen(args, cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    killed = False
+    while time.time() < deadline and proc.poll() is None and not killed:
+        time.sleep(0.3)
+        if db.exists() and sqlite3.connect(db, timeout=5).execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'games'").fetchone()[0]:
+            if sqlite3.connect(db, timeout=5).execute("SELECT COUNT(*) FROM games").fetchone()[0] >= 1:
+                workers = [c for c in _children(proc.pid)
+                           if "spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
+                if workers:
+                    os.kill(workers[0], signal.SIGKILL)
+                    killed = True
+    assert killed, "no worker was seen in time"
+    _, err = proc.communicate(timeout=120)  # a hang fails here
+    assert proc.returncode == 2 and "worker process died" in err and "Traceback" not in err, err
+    done = subprocess.run(args, cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with ArenaStore(db) as store:
+        assert len(store.games()) == 48

@@ -28,7 +28,7 @@ from pathlib import Path
 from games.constants import BLACK, WHITE
 
 from .arena_store import ArenaError, ArenaStore
-from .players import parse_spec
+from .players import parse_spec, pinned
 
 DEFAULT_ANCHOR = "heuristic"
 DEFAULT_ANCHOR_ELO = 0.0
@@ -223,13 +223,13 @@ def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_
     (the training loop passes its own interrupt flag, since it handles SIGINT itself).
     ``announce(summary)`` is called once the schedule is known, before any game.
     """
+    specs = [pinned(spec) for spec in specs]
+    candidate = pinned(candidate) if candidate is not None else None
     if candidate is not None and candidate not in specs:
         specs = [candidate] + specs
     for spec in specs:
         if parse_spec(spec).kind == "human":
             raise ArenaError(f"{spec} is a person, who plays at the window; an arena cannot ask a person for moves")
-    if len(set(specs)) != len(specs):
-        raise ArenaError("a player is listed twice")
     if len(specs) < 2:
         raise ArenaError("a tournament needs at least two players")
     with ArenaStore(db_path) as store:

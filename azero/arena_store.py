@@ -124,12 +124,12 @@ def file_sha256(path: str | Path) -> str:
 
 def _checkpoint_facts(spec: PlayerSpec) -> dict:
     """Identity and facts of an ``az:`` player, read from the file's header (no weights are built)."""
-    from .checkpoint import CheckpointError, read_info
+    from .checkpoint import CheckpointError, read_info, resolve_checkpoint
 
-    path = Path(spec.path)
-    if not path.is_file():
-        raise ArenaError(f"no checkpoint at {path}")
     try:
+        path = resolve_checkpoint(spec.path)
+        if not path.is_file():
+            raise ArenaError(f"no checkpoint at {path}")
         info = read_info(path)
     except CheckpointError as error:
         raise ArenaError(str(error)) from None

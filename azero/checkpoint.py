@@ -61,6 +61,28 @@ def _read(path: Path) -> tuple[dict, dict]:
     return tensors, meta
 
 
+def read_latest(run_dir: str | Path) -> tuple[int, Path] | None:
+    """The (step, path) a training run last published (``RUN/checkpoints/latest.json``), or None before the first."""
+    pointer = Path(run_dir) / "checkpoints" / "latest.json"
+    try:
+        data = json.loads(pointer.read_text())
+        return int(data["step"]), Path(run_dir) / "checkpoints" / str(data["file"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file, or a training run's folder standing for its latest checkpoint."""
+    path = Path(path)
+    if path.is_dir():
+        latest = read_latest(path)
+        if latest is None or not latest[1].is_file():
+            raise CheckpointError(f"{path} is a folder but not a training run with a published checkpoint "
+                                  "(no checkpoints/latest.json); give a .safetensors file")
+        return latest[1]
+    return path
+
+
 def read_info(path: str | Path) -> CheckpointInfo:
     """The metadata of a checkpoint, checked for the fields every checkpoint has."""
     _, meta = _read(Path(path))

@@ -708,7 +708,7 @@ def build_engine(args: argparse.Namespace) -> PbrainEngine:
         raise ValueError(f"--threads must be a positive whole number, got {args.threads}")
     import torch
 
-    from .checkpoint import load_checkpoint, read_info
+    from .checkpoint import load_checkpoint, read_info, resolve_checkpoint
     from .evaluator import NetEvaluator
     from .network import pick_device
     from .players import TIME_MODE_MAX_SIMULATIONS, NetPlayer
@@ -717,7 +717,8 @@ def build_engine(args: argparse.Namespace) -> PbrainEngine:
     torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     players: dict[tuple[str, int], NetPlayer] = {}
-    for path in args.checkpoint:
+    for given in args.checkpoint:
+        path = resolve_checkpoint(given)  # a training run's folder stands for its latest checkpoint
         info = read_info(path)
         if info.n_in_row != GOMOCUP_N_IN_ROW:
             raise ValueError(f"{path} was trained for {info.n_in_row} in a row; the Gomocup protocol plays five")

@@ -17,8 +17,9 @@ Players are named by *specs*, the strings people type:
 ``random``             a uniformly random legal move
 ``heuristic``          the threat-aware pattern bot (:mod:`azero.heuristic`)
 ``pure:N``             pure Monte-Carlo tree search with N random playouts per move
-``az:PATH``            a checkpoint with PUCT search; options ``:sims=N`` (default
-                       400) and/or ``:time=S`` (seconds per move; ``sims`` then caps it)
+``az:PATH``            a checkpoint (or a training run's folder: its latest checkpoint) with
+                       PUCT search; options ``:sims=N`` (default 400) and/or ``:time=S``
+                       (seconds per move; ``sims`` then caps it)
 ``pbrain:COMMAND``     any engine that speaks the Gomocup protocol, run as a subprocess
 ``human:NAME``         a person at the window (moves come from clicks, not from here)
 =====================  ==============================================================
@@ -114,6 +115,21 @@ def parse_spec(spec: str) -> PlayerSpec:
             raise ValueError(f"a human's name is up to 40 printable characters, got {name!r}")
         return PlayerSpec("human", spec, name=name)
     raise ValueError(f"unknown player {spec!r}; use {SPEC_HELP}")
+
+
+def pinned(spec: str) -> str:
+    """The spec with an ``az:`` run folder replaced by the checkpoint file it stands for now.
+
+    A tournament pins its players once, so a run that publishes a newer
+    checkpoint meanwhile does not change a player in the middle of it.
+    """
+    parsed = parse_spec(spec)
+    if parsed.kind != "az":
+        return parsed.text
+    from .checkpoint import resolve_checkpoint
+
+    options = parsed.text[len("az:") + len(parsed.path):]
+    return f"az:{resolve_checkpoint(parsed.path)}{options}"
 
 
 class NetPlayer:
@@ -248,11 +264,11 @@ def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn
     if parsed.kind == "pure":
         return PurePlayer(parsed.simulations, seed=seed)
     if parsed.kind == "az":
-        from .checkpoint import load_checkpoint
+        from .checkpoint import load_checkpoint, resolve_checkpoint
         from .evaluator import NetEvaluator
 
         rule, size, n_in_row = game if game is not None else (None, None, None)
-        net, _ = load_checkpoint(parsed.path, rule, size, n_in_row, device=device)
+        net, _ = load_checkpoint(resolve_checkpoint(parsed.path), rule, size, n_in_row, device=device)
         return NetPlayer(NetEvaluator(net), parsed.simulations, name=parsed.text, seed=seed, seconds=parsed.seconds)
     if parsed.kind == "pbrain":
         from .pbrain_client import PbrainPlayer

@@ -29,9 +29,10 @@ from games.atomic import atomic_write_text
 from games.constants import rule_code
 from selfplay.replay import ReplayWindow
 from selfplay.shards import ShardError, list_shards, read_shard
-from selfplay.worker import read_latest, worker_main
+from selfplay.worker import worker_main
 
-from .checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, load_tensors, save_checkpoint, save_tensors
+from .checkpoint import (CheckpointError, CheckpointInfo, load_checkpoint, load_tensors, read_latest, save_checkpoint,
+                         save_tensors)
 from .config import ConfigError, TrainConfig, load_file
 from .metrics import MetricsLog, plot_run
 from .network import PolicyValueNet, pick_device

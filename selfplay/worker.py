@@ -10,7 +10,6 @@ flight are dropped, finished games are written first.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -22,16 +21,6 @@ SHARD_POSITIONS = 4096
 WEIGHTS_POLL_SECONDS = 3.0
 
 
-def read_latest(run_dir: Path) -> tuple[int, Path] | None:
-    """The (step, path) the learner last published, or None before the first one."""
-    pointer = Path(run_dir) / "checkpoints" / "latest.json"
-    try:
-        data = json.loads(pointer.read_text())
-        return int(data["step"]), Path(run_dir) / "checkpoints" / str(data["file"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def worker_main(worker_id: int, run_dir: str, config_data: dict, seed: int, stop_event, parent_pid: int) -> None:
     """Entry point of a self-play process (started with the 'spawn' method)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the learner's to handle; it stops us in order
@@ -40,7 +29,7 @@ def worker_main(worker_id: int, run_dir: str, config_data: dict, seed: int, stop
 
     import torch
 
-    from azero.checkpoint import CheckpointError, load_checkpoint
+    from azero.checkpoint import CheckpointError, load_checkpoint, read_latest
     from azero.config import from_mapping
     from azero.evaluator import NetEvaluator
     from azero.network import pick_device

@@ -451,7 +451,8 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc (Linux)")
 def test_a_worker_that_dies_ends_the_run_with_one_line_not_a_hang(tmp_path):
     db = tmp_path / "a.sqlite"
-    args = [sys.executable, "-m", "azero", "arena", "run", "heuristic", "pure:300", "pure:301", "--size", "9",
+    # Slow enough players that the run is still going when a worker is found, however fast the machine.
+    args = [sys.executable, "-m", "azero", "arena", "run", "heuristic", "pure:3000", "pure:3001", "--size", "9",
             "--games", "16", "--db", str(db), "--workers", "2", "--no-progress"]
     proc = subprocess.Popen(args, cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 240
@@ -473,3 +474,20 @@ def test_a_worker_that_dies_ends_the_run_with_one_line_not_a_hang(tmp_path):
     assert done.returncode == 0, done.stderr
     with ArenaStore(db) as store:
         assert len(store.games()) == 48
+
+
+def test_a_training_runs_folder_stands_for_its_latest_checkpoint(tmp_path):
+    from azero.players import pinned
+    from azero.train import RunFolder
+
+    folder = RunFolder(tmp_path / "runX")
+    tiny_checkpoint(folder.checkpoint(10), step=10)
+    tiny_checkpoint(folder.checkpoint(20), seed=1, step=20)
+    folder.publish(20)
+    assert pinned(f"az:{folder.root}:sims=9") == f"az:{folder.checkpoint(20)}:sims=9"
+    with ArenaStore(tmp_path / "a.sqlite") as store:
+        assert store.register(f"az:{folder.root}:sims=9").label == "runX/step-00000020@9"
+    summary = run_tournament(tmp_path / "a.sqlite", [f"az:{folder.root}:sims=4", "random"], SMALL, 2, progress=False)
+    assert summary.played == 2
+    with pytest.raises(ValueError, match="not a training run"):
+        pinned(f"az:{tmp_path}")

@@ -132,6 +132,23 @@ def pinned(spec: str) -> str:
     return f"az:{resolve_checkpoint(parsed.path)}{options}"
 
 
+@dataclass
+class Analysis:
+    """What one search of a position says, for people: the window's bars, heat map and hint."""
+
+    move: int  # the most visited move
+    value: float  # root value for the side to move, in [-1, 1]
+    simulations: int
+    visits: np.ndarray  # per point (float32, size*size)
+    priors: np.ndarray  # the network's policy at the root, per point
+    line: list[int]  # the principal variation, starting with ``move``
+
+    @property
+    def win_rate(self) -> float:
+        """The side to move's expected score, 0..1 (draws count half)."""
+        return 0.5 * (self.value + 1.0)
+
+
 class NetPlayer:
     """A network with PUCT search: a fixed number of simulations, or as many as ``seconds`` allow.
 
@@ -161,6 +178,13 @@ class NetPlayer:
                          self.simulations, seed=self.seed)
             self._searcher = s
         return s
+
+    def analyse(self, game: Gomoku, seconds: float | None = None, pv_moves: int = 12) -> Analysis:
+        """Search one position and say everything the search knows about it."""
+        move = self.choose_moves([game], seconds=seconds)[0]
+        s = self._searcher
+        return Analysis(move, self.last_values[0], self.last_simulations[0], s.visit_counts(0), s.root_priors(0),
+                        s.principal_variation(0, pv_moves))
 
     def choose_moves(self, games: list[Gomoku], seconds: float | None = None) -> list[int]:
         """Search every game at once; ``seconds`` (or the player's own) bounds the time when given."""

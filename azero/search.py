@@ -184,6 +184,35 @@ class Searcher:
             total = out.sum()
         return out / total if total > 0 else out
 
+    def root_priors(self, g: int) -> np.ndarray:
+        """The network's policy at slot ``g``'s root over the searched moves (float32, size*size; 0 elsewhere).
+
+        What the window's heat map shows; empty (all 0) before the root is expanded.
+        """
+        out = np.zeros(self.size * self.size, dtype=np.float32)
+        first = self.ints[g, mcts.ROOT, mcts.FIRST_CHILD]
+        for c in range(first, first + self.ints[g, mcts.ROOT, mcts.NUM_CHILDREN]):
+            out[self.ints[g, c, mcts.MOVE]] = self.floats[g, c, mcts.PRIOR]
+        return out
+
+    def principal_variation(self, g: int, max_moves: int = 12) -> list[int]:
+        """The line the search expects: from the root, the most visited child again and again.
+
+        Stops at an unvisited child, a finished position or ``max_moves``;
+        ties go to the lower point, as :meth:`choose_move` breaks them.
+        """
+        line: list[int] = []
+        node = mcts.ROOT
+        while len(line) < max_moves and self.ints[g, node, mcts.NUM_CHILDREN] > 0:
+            first = self.ints[g, node, mcts.FIRST_CHILD]
+            children = range(first, first + self.ints[g, node, mcts.NUM_CHILDREN])
+            best = max(children, key=lambda c: (self.ints[g, c, mcts.VISITS], -self.ints[g, c, mcts.MOVE]))
+            if self.ints[g, best, mcts.VISITS] == 0:
+                break
+            line.append(int(self.ints[g, best, mcts.MOVE]))
+            node = best
+        return line
+
     def root_value(self, g: int) -> float:
         """Mean value at slot ``g``'s root for its side to move, in [-1, 1]."""
         return float(mcts.root_value(self.ints, self.floats, g))

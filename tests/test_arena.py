@@ -491,3 +491,11 @@ def test_a_training_runs_folder_stands_for_its_latest_checkpoint(tmp_path):
     assert summary.played == 2
     with pytest.raises(ValueError, match="not a training run"):
         pinned(f"az:{tmp_path}")
+
+
+def test_a_net_players_analysis_agrees_with_its_move():
+    player = NetPlayer(UniformEvaluator(), 64)
+    game = Gomoku.from_moves([24, 3, 17, 25, 10], 7, "freestyle", 4)  # black 10-17-24, 3 blocked: white must take 31
+    analysis = player.analyse(game)
+    assert analysis.move == 31 and analysis.line[0] == 31 and analysis.simulations >= 64
+    assert 0.0 <= analysis.win_rate <= 1.0 and analysis.visits.sum() > 0 and analysis.priors.sum() > 0.99

@@ -619,3 +619,20 @@ def test_renju_trees_never_hold_a_forbidden_move_for_black():
             assert not any(mask[searcher.ints[g, c, mcts.MOVE]] for c in kids)
     # The test must really meet forbidden points (measured: 6 of 33 roots, 291 of 1519 black-to-move nodes).
     assert roots_with_forbidden >= 4 and nodes_with_forbidden >= 100
+
+
+@pytest.mark.parametrize("rule", ["freestyle", "renju"])
+def test_principal_variation_and_root_priors_read_the_tree(rule):
+    """The window's analysis: the expected line starts with the chosen move and is playable; priors are the net's."""
+    for game in random_positions(rule, 8, seed=41):
+        searcher = searched(game, 200, evaluator=HashEvaluator(b"pv"))
+        line = searcher.principal_variation(0, max_moves=8)
+        assert line and line[0] == searcher.choose_move(0)
+        replay = game.copy()
+        for move in line:
+            assert replay.is_legal(move)
+            replay.play(move)
+            if replay.is_over:
+                break
+        priors = searcher.root_priors(0)
+        assert abs(priors.sum() - 1.0) < 1e-4 and np.all(priors[~game.legal_mask()] == 0)

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from .constants import BLACK, EMPTY
-from .lines import DX, DY
+from .lines import DX, DY, line_length
 
 # How many nested "is that point forbidden?" questions a three check may ask.
 # Each level adds a black stone, so the depth is bounded by the board anyway;
@@ -324,3 +324,22 @@ def black_has_legal_move(board, size):
         if board[p] == EMPTY and not is_forbidden_using(board, size, p, frames, points):
             return True
     return False
+
+
+def forbidden_reason(board: np.ndarray, size: int, move: int) -> str | None:
+    """Why black may not play ``move`` ('overline', 'double four' or 'double three'), or None if it may.
+
+    For people (the window explains a refused click); the engine's own
+    checks never need the reason.
+    """
+    board = board.copy()
+    if not is_forbidden(board, size, move):
+        return None
+    x, y = move % size, move // size
+    board[move] = BLACK
+    if any(line_length(board, size, x, y, dx, dy, BLACK) > 5 for dx, dy in ((1, 0), (0, 1), (1, 1), (1, -1))):
+        return "overline"
+    points = np.empty((4, 2), dtype=np.int64)
+    if _classify(board, size, x, y, points) == FORBIDDEN:
+        return "double four"  # _classify forbids only overlines and double fours; threes are decided later
+    return "double three"

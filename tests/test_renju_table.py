@@ -50,3 +50,19 @@ def test_reference_agrees_with_the_table(case):
     game, expected, _ = build(case)
     board = [[int(game.board[y * SIZE + x]) for x in range(SIZE)] for y in range(SIZE)]
     assert forbidden_points(board, SIZE) == expected
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.name.startswith(("double_three", "double_four", "overline_gap",
+                                                                         "overline_end", "overline_diagonal"))],
+                         ids=lambda c: c.name)
+def test_the_reason_a_point_is_forbidden_is_named(case):
+    """The window explains a refused click: double three, double four or overline."""
+    from games.renju import forbidden_reason
+
+    game, expected, allowed = build(case)
+    kind = "double three" if case.name.startswith("double_three") else \
+        "double four" if case.name.startswith("double_four") else "overline"
+    reasons = {move: forbidden_reason(game.board, SIZE, move) for move in expected}
+    assert kind in reasons.values() or not expected, (case.name, reasons)  # some cases show an allowed point
+    assert all(reason is not None for reason in reasons.values())
+    assert all(forbidden_reason(game.board, SIZE, move) is None for move in allowed)

@@ -142,6 +142,21 @@ def build_parser() -> argparse.ArgumentParser:
     engine.set_defaults(handler=run_bench_engine)
     _add_arena_parser(commands)
 
+    play = commands.add_parser(
+        "play",
+        help="play against the AI in a window",
+        description="Open a window and play against a checkpoint (the shipped one for the rules and size, or "
+        "--checkpoint), or any player (--opponent). Click a point to play; buttons and keys: New game (N), Undo "
+        "(U: your move and the AI's reply), Hint (H), Swap sides (S), Resign (R), move numbers (M), the "
+        "network's policy map (P), the expected line (V), Save (Ctrl+S), Load the last save (L). Finished games "
+        "are rated in the arena database as human:NAME against the AI. --screenshot renders a position to PNG "
+        "without a window.",
+    )
+    from azero.play import add_arguments as add_play_arguments
+
+    add_play_arguments(play)
+    play.set_defaults(handler=run_play)
+
     pbrain = commands.add_parser(
         "pbrain",
         help="be a Gomocup (Piskvork) engine on stdin/stdout",
@@ -422,6 +437,12 @@ def run_arena_export(args: argparse.Namespace) -> None:
         count = export_pgn(store, args.out, kind)
     if args.out != "-":
         print(f"wrote {count} games to {args.out}", file=sys.stderr)
+
+
+def run_play(args: argparse.Namespace) -> None:
+    from azero.play import run
+
+    run(args)
 
 
 def run_pbrain(args: argparse.Namespace) -> None:

@@ -1,0 +1,175 @@
+"""The window, driven headless through posted pygame events: clicks, keys, the AI's replies, saves, ratings."""
+
+import os
+import time
+
+import pytest
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import pygame  # noqa: E402
+
+from azero.arena_store import ArenaStore  # noqa: E402
+from azero.play_session import PlaySession  # noqa: E402
+from azero.players import HeuristicPlayer, NetPlayer  # noqa: E402
+from azero.evaluator import UniformEvaluator  # noqa: E402
+from azero.window import Thinker, Window  # noqa: E402
+from games import coords  # noqa: E402
+from games.constants import BLACK, WHITE  # noqa: E402
+
+
+def open_window(tmp_path, size=9, rule="freestyle", human=BLACK, players=None, db=True):
+    session = PlaySession(size=size, rule=rule, human=human, human_name="tester", ai_spec="heuristic",
+                          db_path=str(tmp_path / "arena.sqlite") if db else None)
+    players = players or {BLACK: HeuristicPlayer(1), WHITE: HeuristicPlayer(2)}
+    return Window(session, Thinker(players), save_dir=tmp_path / "saves")
+
+
+def click(window, notation):
+    move = coords.from_notation(notation, window.session.size)
+    pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=window.geometry.centre(move)))
+    window.tick()
+
+
+def key(window, name, mod=0):
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.key.key_code(name), mod=mod))
+    window.tick()
+
+
+def settle(window, until, seconds=20.0):
+    """Tick until ``until()`` holds (the AI thinks on its own thread)."""
+    deadline = time.time() + seconds
+    while not until():
+        assert time.time() < deadline, f"timed out; status: {window.status}"
+        window.tick()
+        time.sleep(0.01)
+
+
+def test_a_click_plays_the_ai_answers_and_undo_takes_both_back(tmp_path):
+    window = open_window(tmp_path)
+    try:
+        click(window, "e5")
+        settle(window, lambda: len(window.session.game.moves) == 2)
+        game = window.session.game
+        assert game.moves[0] == coords.from_notation("e5", 9) and game.to_move == BLACK
+        assert "played" in window.status and "your move" in window.status
+        click(window, "e5")  # taken
+        assert "taken" in window.status and len(game.moves) == 2
+        key(window, "u")
+        assert window.session.game.moves == [] and "took back 2" in window.status
+    finally:
+        window.close()
+
+
+def test_a_finished_game_is_rated_and_can_be_saved_and_loaded(tmp_path):
+    window = open_window(tmp_path, size=7)
+    helper = HeuristicPlayer(9)
+    try:
+        while not window.session.over:
+            settle(window, lambda: window.session.over or window.session.human_to_move)
+            if window.session.over:
+                break
+            move = helper.choose_moves([window.session.game])[0]
+            click(window, coords.to_notation(move, 7))
+        assert window.session.result_text()
+        with ArenaStore(tmp_path / "arena.sqlite") as store:
+            games = store.games()
+        assert len(games) == 1 and games[0].black == "human:tester" and games[0].white == "heuristic"
+        assert games[0].moves.split() == [coords.to_notation(m, 7) for m in window.session.game.moves]
+        key(window, "s", mod=pygame.KMOD_CTRL)
+        saved = list((tmp_path / "saves").glob("*.sgf"))
+        assert len(saved) == 1 and "saved" in window.status
+        moves = list(window.session.game.moves)
+        key(window, "n")
+        assert window.session.game.moves == []
+        key(window, "l")
+        assert window.session.game.moves == moves and "loaded" in window.status
+        with ArenaStore(tmp_path / "arena.sqlite") as store:
+            assert len(store.games()) == 1  # a loaded game is not rated twice
+    finally:
+        window.close()
+
+
+def test_resigning_is_a_rated_loss(tmp_path):
+    window = open_window(tmp_path)
+    try:
+        click(window, "e5")
+        settle(window, lambda: window.session.human_to_move)
+        key(window, "r")
+        assert window.session.over and "AI wins" in window.status
+        with ArenaStore(tmp_path / "arena.sqlite") as store:
+            (game,) = store.games()
+        assert (game.result, game.reason) == ("white", "resign")
+    finally:
+        window.close()
+
+
+def test_a_forbidden_click_in_renju_is_explained_and_refused(tmp_path):
+    window = open_window(tmp_path, size=15, rule="renju", db=False)
+    session = window.session
+    try:
+        # Two open twos crossing at h8: h8 would make two open threes at once.
+        for black, white in (("h9", "a1"), ("h10", "a3"), ("f8", "a5"), ("g8", "a7")):
+            session.play(coords.from_notation(black, 15))
+            session.play(coords.from_notation(white, 15))
+        window.tick()
+        assert coords.from_notation("h8", 15) in session.game.forbidden_moves()
+        click(window, "h8")
+        assert "h8 is forbidden to black in renju: a double three" in window.status
+        assert len(session.game.moves) == 8
+    finally:
+        window.close()
+
+
+def test_hint_swap_and_the_analysis_overlays_with_a_network(tmp_path):
+    net = NetPlayer(UniformEvaluator(), 48)
+    window = open_window(tmp_path, players={BLACK: net, WHITE: net}, db=False)
+    try:
+        click(window, "e5")
+        settle(window, lambda: window.session.human_to_move)
+        key(window, "h")
+        settle(window, lambda: window.overlay.hint is not None)
+        assert "hint" in window.status and window.session.game.board[window.overlay.hint] == 0
+        key(window, "p")
+        key(window, "v")
+        key(window, "m")
+        assert window.overlay.heat is not None and window.overlay.line and window.overlay.numbers
+        assert window.session.black_win_rates[-1] is not None
+        key(window, "s")  # swap: you are white now, and the AI moves for black
+        settle(window, lambda: window.session.human_to_move)
+        assert window.session.human == WHITE and window.session.game.to_move == WHITE
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+        window.tick()
+        assert not window.running
+    finally:
+        window.close()
+
+
+def test_watch_mode_plays_a_whole_game_without_a_person(tmp_path):
+    window = open_window(tmp_path, size=7, human=None)
+    try:
+        settle(window, lambda: window.session.over, seconds=60)
+        with ArenaStore(tmp_path / "arena.sqlite") as store:
+            assert store.games() == []  # only people's games are rated from the window
+    finally:
+        window.close()
+
+
+def test_screenshot_command_renders_a_position(tmp_path):
+    from azero.cli import main
+
+    out = tmp_path / "shot.png"
+    assert main(["play", "--opponent", "heuristic", "--size", "15", "--screenshot", str(out),
+                 "--moves", "h8,i9,j8", "--numbers"]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["play", "--opponent", "heuristic", "--screenshot", str(out), "--moves", "h8,h8"]) == 2
+    assert main(["play", "--size", "15", "--rule", "renju", "--screenshot", str(out)]) == 2  # no shipped checkpoint
+
+
+@pytest.mark.parametrize("bad", [["--opponent", "human:x"], ["--opponent", "pure:0"], ["--sims", "0", "--checkpoint", "x"]])
+def test_bad_play_options_are_one_line(bad, capsys):
+    from azero.cli import main
+
+    assert main(["play", *bad, "--screenshot", "x.png"]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

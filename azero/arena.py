@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from games.constants import BLACK, WHITE
+from games.gomoku import check_rules
 
 from .arena_store import ArenaError, ArenaStore
 from .players import parse_spec, pinned
 
-DEFAULT_ANCHOR = "heuristic"
-DEFAULT_ANCHOR_ELO = 0.0
 BATCH_GAMES = 16  # games of one pairing a worker plays at once (batched search)
 
 
@@ -99,8 +98,6 @@ def game_kind_for(specs: list[str], rule: str | None, size: int | None, n_in_row
         size = trained[1] if size is None else size
         n_in_row = trained[2] if n_in_row is None else n_in_row
     kind = GameKind(rule or "freestyle", size or 15, 5 if n_in_row is None else n_in_row)
-    from games.gomoku import check_rules
-
     check_rules(kind.rule, kind.n_in_row, kind.size)  # ValueError: one line saying what is accepted
     for r, s, n in found:
         if (r, s, n) != (kind.rule, kind.size, kind.n_in_row):
@@ -130,13 +127,13 @@ def schedule(store: ArenaStore, specs: list[str], kind: GameKind, games_per_pair
         set_name = "file:" + format(zlib.crc32(repr(openings).encode()), "08x")
     if not openings:
         raise ArenaError(f"no openings could be made for {kind.rule} {kind.size}x{kind.size}")
-    seen: dict[str, str] = {}
+    keys: dict[str, str] = {}
     for spec in specs:
         key = store.register(spec, turn_ms).key
-        if key in seen:
-            raise ArenaError(f"{seen[key]!r} and {spec!r} are the same player (same file and setting); list it once")
-        seen[key] = spec
-    keys = {spec: store.register(spec, turn_ms).key for spec in specs}
+        if key in keys.values():
+            same = next(s for s, k in keys.items() if k == key)
+            raise ArenaError(f"{same!r} and {spec!r} are the same player (same file and setting); list it once")
+        keys[spec] = key
     games = []
     for first, second in pairings(specs, candidate):
         a, b = sorted((first, second), key=lambda s: keys[s])  # one key per game whoever is listed first

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .arena import DEFAULT_ANCHOR, DEFAULT_ANCHOR_ELO, GameKind
+from .arena import GameKind
 from .arena_store import ArenaError, ArenaStore, GameRow
-from .ratings import Rating, fit_ratings
+from .ratings import DEFAULT_ANCHOR, DEFAULT_ANCHOR_ELO, Rating, fit_ratings
 
 PGN_RESULT = {"black": "1-0", "white": "0-1", "draw": "1/2-1/2"}
 

@@ -12,11 +12,10 @@ import math
 import sys
 
 from azero import __version__
+from azero.ratings import DEFAULT_ANCHOR, DEFAULT_ANCHOR_ELO
 from games.constants import RULES
 
 EXIT_BAD_INPUT = 2
-DEFAULT_ANCHOR = "heuristic"  # azero.arena.DEFAULT_ANCHOR, repeated so --help needs no heavy import
-DEFAULT_ANCHOR_TEXT = "the heuristic bot at Elo 0"
 PLAYER_SPEC_TEXT = ("random, heuristic, pure:N (N playouts), az:CHECKPOINT[:sims=N][:time=SECONDS], "
                     "pbrain:COMMAND (a Gomocup engine)")
 
@@ -192,7 +191,7 @@ def _add_arena_parser(commands) -> None:
         help="tournaments and Elo ratings between checkpoints, bots, engines and people",
         description="Play rated games and read the ratings. Every game goes into one SQLite database "
         "(--db); ratings are fitted over all its games of one rule and size, anchored to a fixed reference "
-        f"(by default {DEFAULT_ANCHOR_TEXT}).",
+        f"(by default {DEFAULT_ANCHOR} at Elo {DEFAULT_ANCHOR_ELO:g}).",
     )
     actions = arena.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
@@ -224,7 +223,7 @@ def _add_arena_parser(commands) -> None:
         "score and wins/draws/losses. The fit is also kept in the database.",
     )
     ratings.add_argument("--anchor", default=DEFAULT_ANCHOR, help="the player held fixed (default: %(default)s)")
-    ratings.add_argument("--anchor-elo", type=float, default=0.0, help="the anchor's rating (default: %(default)s)")
+    ratings.add_argument("--anchor-elo", type=float, default=DEFAULT_ANCHOR_ELO, help="the anchor's rating (default: %(default)s)")
     ratings.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     plot = _arena_action(

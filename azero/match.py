@@ -1,9 +1,9 @@
-"""Games between two players, many at once: the training loop's evaluation (and the arena's core).
+"""Games between two players, many at once: the arena's core (:mod:`azero.arena` schedules them).
 
 A player answers for a list of positions at a time (``choose_moves``), so
-a net-guided player searches all its games in one batch.  Openings are
-short random sequences near the centre, each played twice with colours
-swapped, so deterministic players do not repeat one game.
+a net-guided player searches all its games in one batch.  Which openings
+and colours to play is the caller's choice (the arena plays each opening
+twice with colours swapped).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 from games.constants import BLACK, DRAW, ONGOING, WHITE
 from games.gomoku import Gomoku
 
-from .openings import random_openings
 from .players import Forfeit
 
 
@@ -78,39 +77,3 @@ def play_games(first, second, openings: list[list[int]], first_colours: list[int
                 if board.winner != ONGOING:
                     finish(i, board.winner, "full" if board.winner == DRAW else "five")
     return [finished[i] for i in range(len(boards))]
-
-
-@dataclass
-class MatchResult:
-    wins: int = 0
-    draws: int = 0
-    losses: int = 0
-    games: list | None = None  # the finished Gomoku games
-
-    @property
-    def played(self) -> int:
-        return self.wins + self.draws + self.losses
-
-    @property
-    def score(self) -> float:
-        """Points per game for the first player: win 1, draw 1/2."""
-        return (self.wins + 0.5 * self.draws) / self.played if self.played else 0.0
-
-
-def play_match(first, second, games: int, size: int, rule: str, n_in_row: int, seed: int = 0,
-               opening_moves: int = 2) -> MatchResult:
-    """``games`` games between ``first`` and ``second`` (colours alternate, each opening twice); scores for ``first``."""
-    rng = np.random.default_rng(seed)
-    openings = random_openings(size, rule, n_in_row, (games + 1) // 2, opening_moves, rng)
-    game_openings = [openings[(i // 2) % len(openings)] if openings else [] for i in range(games)]
-    colours = [BLACK if i % 2 == 0 else WHITE for i in range(games)]
-    result = MatchResult(games=[])
-    for record in play_games(first, second, game_openings, colours, size, rule, n_in_row):
-        result.games.append(record.game)
-        if record.winner == DRAW:
-            result.draws += 1
-        elif record.winner == record.first_colour:
-            result.wins += 1
-        else:
-            result.losses += 1
-    return result

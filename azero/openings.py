@@ -34,21 +34,6 @@ def default_opening_moves(size: int) -> int:
     return 2 if size < 13 else 3
 
 
-def random_openings(size: int, rule: str, n_in_row: int, count: int, moves: int, rng: np.random.Generator) -> list[list[int]]:
-    """``count`` different random openings of ``moves`` stones, the first within the central third, each next to the others."""
-    openings: list[list[int]] = []
-    seen: set[tuple[int, ...]] = set()
-    for _ in range(count * MAX_TRIES_PER_OPENING):
-        if len(openings) == count:
-            break
-        game = _random_opening(size, rule, n_in_row, moves, rng)
-        key = tuple(game.moves)
-        if key not in seen and game.winner == ONGOING:
-            seen.add(key)
-            openings.append(list(game.moves))
-    return openings
-
-
 def _random_opening(size: int, rule: str, n_in_row: int, moves: int, rng: np.random.Generator) -> Gomoku:
     game = Gomoku(size, rule, n_in_row)
     low, high = size // 3, size - size // 3

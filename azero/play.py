@@ -81,11 +81,9 @@ def opponent_spec(args) -> str:
     return f"az:{path}:sims={simulations}" + (f":time={seconds:g}" if seconds is not None else "")
 
 
-def game_for(args, spec: str) -> tuple[str, int]:
-    """Rules and size: given, or the checkpoint's."""
-    from .arena_store import player_facts
-
-    facts = player_facts(spec)
+def game_for(args, facts: dict) -> tuple[str, int]:
+    """Rules and size: given, or the checkpoint's (``facts``: :func:`azero.arena_store.player_facts` of the AI)."""
+    spec = facts["spec"]
     rule = args.rule or facts["rule"] or "freestyle"
     size = args.size or facts["size"] or 15
     coords.check_size(size)
@@ -109,7 +107,8 @@ def run(args) -> None:
     from .players import make_player, pinned
 
     spec = pinned(opponent_spec(args))
-    rule, size = game_for(args, spec)
+    facts = player_facts(spec)
+    rule, size = game_for(args, facts)
     if args.screenshot:
         print(f"wrote {screenshot(args, rule, size)}")
         return
@@ -121,14 +120,13 @@ def run(args) -> None:
     players = {BLACK: ai, WHITE: ai}
     if args.watch and args.white_opponent:
         white_spec = pinned(args.white_opponent)
-        game_for(args, white_spec)
+        game_for(args, player_facts(white_spec))
         players[WHITE] = make_player(white_spec, seed=1, device=args.device, game=(rule, size, 5))
     name = args.name or _login()
     session = PlaySession(size=size, rule=rule, human=None if args.watch else (BLACK if args.colour == "black" else WHITE),
                           human_name=name, ai_spec=spec, db_path=None if args.no_record else args.db)
     if args.load:
         session.load(args.load)
-    facts = player_facts(spec)
     label = facts["label"] if facts["kind"] == "az" else spec
     window = Window(session, Thinker(players), save_dir=args.save_dir, title=f"azero: {label}", ai_name=label)
     window.overlay.numbers = args.numbers

@@ -27,6 +27,8 @@ import numpy as np
 
 ELO_SCALE = 400.0 / math.log(10.0)  # rating points per unit of the logistic's argument
 Z_95 = 1.959964
+DEFAULT_ANCHOR = "heuristic"  # the reference held fixed: the same on every machine, never changes
+DEFAULT_ANCHOR_ELO = 0.0
 ISOLATED_PRIOR_DRAWS = 1e-3  # virtual draws of each player against the anchor's rating (see the docstring)
 
 

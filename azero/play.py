@@ -17,17 +17,8 @@ from games import coords
 from games.constants import BLACK, RULES, WHITE
 from games.gomoku import Gomoku
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
-SHIPPED = {("freestyle", 15): "gomoku15", ("renju", 15): "renju15", ("freestyle", 9): "gomoku9",
-           ("freestyle", 8): "gomoku8"}
-# Named strengths: simulations a move (a network's), or seconds a move for 'max'.
-LEVELS = {"easy": (32, None), "medium": (200, None), "hard": (800, None), "max": (20000, 5.0)}
-
-
-def shipped_checkpoint(rule: str, size: int) -> Path | None:
-    name = SHIPPED.get((rule, size))
-    path = SHIPPED_DIR / f"{name}.safetensors" if name else None
-    return path if path is not None and path.is_file() else None
+from .play_choices import (LEVELS, SHIPPED_DIR, Choices, Variant, bot_variants, checkpoint_variant, level_text,
+                           shipped_variants)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,9 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--colour", "--color", choices=["black", "white"], default="black",
                         help="your colour (default: %(default)s; black moves first)")
     parser.add_argument("--level", choices=list(LEVELS), default="medium",
-                        help="the AI's strength: " + ", ".join(
-                            f"{k} = {s if t is None else f'{t:g} s'}" + (" simulations" if t is None else "")
-                            for k, (s, t) in LEVELS.items()) + " (default: %(default)s)")
+                        help="the AI's strength: " + ", ".join(f"{k} = {level_text(k)}" for k in LEVELS)
+                        + " (default: %(default)s; the window changes it too)")
     parser.add_argument("--sims", type=int, help="simulations a move instead of --level")
     parser.add_argument("--seconds", type=float, help="seconds a move instead of --level")
     parser.add_argument("--watch", action="store_true", help="watch the AI play itself (or --white-opponent)")
@@ -51,85 +41,139 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-record", action="store_true", help="do not store finished games in the arena database")
     parser.add_argument("--load", metavar="FILE", help="start from a saved game (.psq or .sgf)")
     parser.add_argument("--save-dir", default="games", help="where Save puts games (default: %(default)s)")
+    parser.add_argument("--save-format", choices=["sgf", "psq"], default="sgf",
+                        help="the format Save writes (default: %(default)s; Load reads both)")
     parser.add_argument("--screenshot", metavar="FILE", help="render the position to a PNG and exit (no window)")
     parser.add_argument("--moves", default="", help="with --screenshot: the moves, like h8,i9,j8")
     parser.add_argument("--numbers", action="store_true", help="show move numbers (screenshots, and at start)")
+    parser.add_argument("--analyse", "--analyze", action="store_true",
+                        help="with --screenshot: ask the AI and draw its policy map, expected line and choice")
     parser.add_argument("--device", default="cpu", help="where the network runs (default: %(default)s)")
 
 
-def opponent_spec(args) -> str:
-    """The AI's player spec from the options (ValueError, one line, when there is none to play)."""
-    from .players import parse_spec
+def _custom_strength(args) -> tuple[int, float | None] | None:
+    """(simulations, seconds) from --sims / --seconds, or None for the named level."""
+    if args.sims is None and args.seconds is None:
+        return None
+    if (args.sims is not None and args.sims < 1) or (args.seconds is not None and not 0 < args.seconds <= 3600):
+        raise ValueError("--sims must be positive and --seconds between 0 and 3600")
+    if args.seconds is None:
+        return args.sims, None
+    from .players import TIME_MODE_MAX_SIMULATIONS
 
+    return (args.sims if args.sims is not None else TIME_MODE_MAX_SIMULATIONS), args.seconds
+
+
+def _check_game(variant: Variant, rule: str | None, size: int | None) -> None:
+    if (rule or variant.rule, size or variant.size) != (variant.rule, variant.size):
+        raise ValueError(f"{variant.base[3:]} was trained for {variant.title}, not "
+                         f"{rule or variant.rule} {size or variant.size}x{size or variant.size}")
+
+
+def choices_from(args) -> Choices:
+    """What the window offers and starts with, from the options (ValueError, one line, when nothing can play)."""
+    from .players import parse_spec, pinned
+
+    if args.size is not None:
+        coords.check_size(args.size)
+    custom = _custom_strength(args)
     if args.opponent:
         spec = parse_spec(args.opponent)
         if spec.kind in ("human", "pbrain"):
             raise ValueError(f"--opponent takes random, heuristic, pure:N or az:PATH, got {args.opponent!r}")
-        return spec.text
-    rule, size = args.rule or "freestyle", args.size or 15
-    path = args.checkpoint or shipped_checkpoint(rule, size)
-    if path is None:
-        raise ValueError(f"no shipped checkpoint for {rule} {size}x{size} in {SHIPPED_DIR}; give --checkpoint "
-                         "PATH (or a training run's folder), or --opponent heuristic")
-    simulations, seconds = LEVELS[args.level]
-    if args.sims is not None:
-        simulations, seconds = args.sims, None
-    if args.seconds is not None:
-        seconds = args.seconds
-    if simulations < 1 or (seconds is not None and not 0 < seconds <= 3600):
-        raise ValueError("--sims must be positive and --seconds between 0 and 3600")
-    return f"az:{path}:sims={simulations}" + (f":time={seconds:g}" if seconds is not None else "")
+        if spec.kind != "az":
+            variants = bot_variants(spec.text, args.rule, args.size)
+        else:
+            variants = [checkpoint_variant(spec.text)]
+            _check_game(variants[0], args.rule, args.size)
+            if custom is None and (":sims=" in spec.text or ":time=" in spec.text):
+                custom = spec.simulations, spec.seconds
+    elif args.checkpoint:
+        given = checkpoint_variant(f"az:{args.checkpoint}")
+        _check_game(given, args.rule, args.size)
+        variants = [given] + [v for v in shipped_variants() if (v.rule, v.size) != (given.rule, given.size)]
+    else:
+        variants = shipped_variants()
+        if not variants:
+            raise ValueError(f"no shipped checkpoints in {SHIPPED_DIR}; give --checkpoint PATH (or a training "
+                             "run's folder), or --opponent heuristic")
+    choices = Choices(variants, level=args.level, custom=custom,
+                      side=None if args.watch else (BLACK if args.colour == "black" else WHITE))
+    wanted = (args.rule or choices.selected.rule, args.size or choices.selected.size)
+    index = choices.find(*wanted)
+    if index is None:
+        offered = ", ".join(v.title for v in variants)
+        raise ValueError(f"no AI here plays {wanted[0]} {wanted[1]}x{wanted[1]} (offered: {offered}); "
+                         "give --checkpoint PATH or --opponent heuristic")
+    choices.start(index)
+    if args.white_opponent:
+        if not args.watch:
+            raise ValueError("--white-opponent is for --watch (two AIs playing each other)")
+        white = parse_spec(pinned(args.white_opponent))
+        if white.kind in ("human", "pbrain"):
+            raise ValueError(f"--white-opponent takes random, heuristic, pure:N or az:PATH, got {args.white_opponent!r}")
+        if white.kind == "az":
+            _check_game(checkpoint_variant(white.text), choices.current.rule, choices.current.size)
+        choices.white_base = white.text
+    return choices
 
 
-def game_for(args, facts: dict) -> tuple[str, int]:
-    """Rules and size: given, or the checkpoint's (``facts``: :func:`azero.arena_store.player_facts` of the AI)."""
-    spec = facts["spec"]
-    rule = args.rule or facts["rule"] or "freestyle"
-    size = args.size or facts["size"] or 15
-    coords.check_size(size)
-    if facts["kind"] == "az" and (facts["rule"], facts["size"]) != (rule, size):
-        raise ValueError(f"{spec[3:]} was trained for {facts['rule']} {facts['size']}x{facts['size']}, "
-                         f"not {rule} {size}x{size}")
-    return rule, size
-
-
-def screenshot(args, rule: str, size: int) -> Path:
+def screenshot(args, choices: Choices | None) -> Path:
+    """The position after --moves as a PNG: with the AI's policy map, expected line and hint when --analyse."""
     from .board_view import Overlay, render_png
 
+    rule = args.rule or (choices.current.rule if choices else "freestyle")
+    size = args.size or (choices.current.size if choices else 15)
     moves = [m for m in args.moves.replace(",", " ").split() if m]
     game = Gomoku.from_moves([coords.from_notation(m, size) for m in moves], size, rule)
-    render_png(game, args.screenshot, overlay=Overlay(numbers=args.numbers))
+    overlay = Overlay(numbers=args.numbers)
+    if args.analyse:
+        if choices is None or not choices.current.is_network:
+            raise ValueError("--analyse needs a network to ask: a shipped checkpoint, --checkpoint or --opponent az:")
+        from .players import make_player
+
+        player = make_player(choices.spec_for(game.to_move), device=args.device)
+        analysis = player.analyse(game)
+        overlay.heat, overlay.line, overlay.hint = analysis.priors, analysis.line, analysis.move
+        print(f"{coords.to_notation(analysis.move, size)} for {'black' if game.to_move == BLACK else 'white'}, "
+              f"win rate {100 * analysis.win_rate:.0f}%, line "
+              + " ".join(coords.to_notation(m, size) for m in analysis.line))
+    render_png(game, args.screenshot, overlay=overlay)
     return Path(args.screenshot)
 
 
 def run(args) -> None:
-    from .arena_store import player_facts
-    from .players import make_player, pinned
+    from .players import make_player
 
-    spec = pinned(opponent_spec(args))
-    facts = player_facts(spec)
-    rule, size = game_for(args, facts)
     if args.screenshot:
-        print(f"wrote {screenshot(args, rule, size)}")
+        try:
+            choices = choices_from(args)
+        except ValueError:
+            if args.analyse or args.checkpoint or args.opponent:
+                raise
+            choices = None  # a bare position needs no AI
+        print(f"wrote {screenshot(args, choices)}")
         return
+    choices = choices_from(args)
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     from .play_session import PlaySession
     from .window import Thinker, Window
 
-    ai = make_player(spec, device=args.device, game=(rule, size, 5))
-    players = {BLACK: ai, WHITE: ai}
-    if args.watch and args.white_opponent:
-        white_spec = pinned(args.white_opponent)
-        game_for(args, player_facts(white_spec))
-        players[WHITE] = make_player(white_spec, seed=1, device=args.device, game=(rule, size, 5))
-    name = args.name or _login()
-    session = PlaySession(size=size, rule=rule, human=None if args.watch else (BLACK if args.colour == "black" else WHITE),
-                          human_name=name, ai_spec=spec, db_path=None if args.no_record else args.db)
-    if args.load:
-        session.load(args.load)
-    label = facts["label"] if facts["kind"] == "az" else spec
-    window = Window(session, Thinker(players), save_dir=args.save_dir, title=f"azero: {label}", ai_name=label)
+    seeds = iter(range(1_000_000))
+
+    def make(spec: str):
+        return make_player(spec, seed=next(seeds), device=args.device)
+
+    variant = choices.current
+    session = PlaySession(size=variant.size, rule=variant.rule, human=choices.side, human_name=args.name or _login(),
+                          ai_spec=choices.opponent_spec(),
+                          db_path=None if args.no_record else args.db)
+    window = Window(session, Thinker(make), choices, save_dir=args.save_dir, save_format=args.save_format,
+                    title=f"azero: {variant.label}")
     window.overlay.numbers = args.numbers
+    if args.load and not window.load(Path(args.load)):
+        window.close()
+        raise ValueError(window.status)
     window.run()
 
 

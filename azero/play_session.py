@@ -42,6 +42,7 @@ class PlaySession:
     black_win_rates: list = field(init=False)
     result: tuple[int, str] | None = field(init=False, default=None)  # (winner, reason) once over
     recorded: bool = field(init=False, default=False)
+    unrated: str | None = field(init=False, default=None)  # why this game will not be rated, if it will not
     started: float = field(init=False, default=0.0)
 
     def __post_init__(self):
@@ -55,6 +56,7 @@ class PlaySession:
         self.black_win_rates = [None]
         self.result = None
         self.recorded = False
+        self.unrated = None
         self.started = time.time()
 
     @property
@@ -114,6 +116,8 @@ class PlaySession:
         """Change sides: you take the colour the AI had (the AI then plays for your old colour)."""
         if self.human is not None:
             self.human = other(self.human)
+            if self.game.moves and not self.over:
+                self.unrated = "you swapped sides during it"
 
     def resign(self) -> None:
         if not self.over and self.human is not None:
@@ -125,7 +129,8 @@ class PlaySession:
 
     def _record(self) -> None:
         """Store the finished game in the arena database, once (people's games only)."""
-        if self.recorded or self.db_path is None or self.human is None or self.result is None:
+        if (self.recorded or self.unrated or self.db_path is None or self.human is None
+                or self.result is None):
             return
         from .arena_store import ArenaStore
 
@@ -146,7 +151,8 @@ class PlaySession:
         who = COLOUR_NAMES[winner]
         if self.human is not None:
             who = "you win" if winner == self.human else "the AI wins"
-        return f"{who}" + (" (resignation)" if reason == "resign" else f" after {len(self.game.moves)} moves")
+        text = f"{who}" + (" (resignation)" if reason == "resign" else f" after {len(self.game.moves)} moves")
+        return text + (f"; not rated: {self.unrated}" if self.unrated and self.human is not None else "")
 
     # -- records --------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
@@ -158,14 +164,11 @@ class PlaySession:
         save_record(GameRecord.from_game(self.game, black=names[BLACK], white=names[WHITE]), path)
         return Path(path)
 
-    def load(self, path: str | Path) -> None:
-        """Continue from a saved game (its size and rules become the session's)."""
-        from games.records import load_record
-
-        game = load_record(path, rule=self.rule).to_game()
+    def resume(self, game: Gomoku) -> None:
+        """Continue from a loaded game (its size and rules become the session's); it is not rated."""
         self.size, self.rule = game.size, game.rule
         self.game = game
         self.black_win_rates = [None] * (len(game.moves) + 1)
         self.result = None if game.winner == ONGOING else (game.winner, "full" if game.winner == DRAW else "five")
-        self.recorded = True  # a loaded game was not played here: it is not rated again
+        self.unrated = "it was loaded, not played here from the start"
         self.started = time.time()

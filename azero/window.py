@@ -13,12 +13,14 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 from games import coords
 from games.constants import BLACK
 
 from .board_view import BoardGeometry, Overlay, draw_board, draw_win_rate_bar, draw_win_rate_graph
+from .play_choices import SIDE_NAMES, Choices
 from .play_session import COLOUR_NAMES, PlaySession
 
 PANEL = 300
@@ -42,14 +44,16 @@ class Thought:
 class Thinker:
     """One background thread that searches one position at a time.
 
-    The window asks (:meth:`ask`) and polls (:meth:`poll`); an answer to an
-    old request (made before an undo or a new game) is dropped.  Players are
-    not shared between threads: only this thread calls them.
+    The window asks (:meth:`ask`) with the spec of the AI that is to move and
+    polls (:meth:`poll`); an answer to an old request (made before an undo or
+    a new game) is dropped.  Players are made from their specs on this thread
+    (loading a network takes a moment, and the window must not freeze), kept
+    for when the same spec is asked again, and only ever called here.
     """
 
-    def __init__(self, players: dict[int, object], seconds: float | None = None):
-        self.players = players  # by colour; the same object may play both
-        self.seconds = seconds
+    def __init__(self, make_player: Callable[[str], object]):
+        self.make_player = make_player
+        self.players: dict[str, object] = {}
         self.requests: queue.Queue = queue.Queue()
         self.answers: queue.Queue = queue.Queue()
         self.current = 0
@@ -58,10 +62,10 @@ class Thinker:
         self._thread = threading.Thread(target=self._run, name="azero-thinker", daemon=True)
         self._thread.start()
 
-    def ask(self, game, colour: int, for_hint: bool = False) -> int:
+    def ask(self, game, spec: str, for_hint: bool = False) -> int:
         self.current += 1
         self.busy = True
-        self.requests.put((self.current, game.copy(), colour, for_hint))
+        self.requests.put((self.current, game.copy(), spec, for_hint))
         return self.current
 
     def forget(self) -> None:
@@ -86,46 +90,58 @@ class Thinker:
         while True:
             item = self.requests.get()
             if item is None:
-                return
-            request, game, colour, for_hint = item
+                break
+            request, game, spec, for_hint = item
             if request != self.current:
                 continue  # superseded before it started
-            player = self.players[colour]
             try:
+                if spec not in self.players:
+                    self.players[spec] = self.make_player(spec)
+                player = self.players[spec]
                 if hasattr(player, "analyse"):
-                    analysis = player.analyse(game, seconds=self.seconds)
+                    analysis = player.analyse(game)
                     self.answers.put(Thought(request, analysis.move, analysis, for_hint))
                 else:
                     self.answers.put(Thought(request, int(player.choose_moves([game])[0]), None, for_hint))
             except Exception as error:  # shown in the status line; the window stays usable
                 self.error = f"the AI failed: {type(error).__name__}: {error}"
                 self.answers.put(Thought(request, -1, None, for_hint))
+        for player in self.players.values():
+            close = getattr(player, "close", None)
+            if close is not None:
+                close()
 
 
+SELECTORS = [("game", "Game  G"), ("side", "You play  C"), ("strength", "Strength  + -")]
 BUTTONS = [("new", "New game  N"), ("undo", "Undo  U"), ("hint", "Hint  H"), ("swap", "Swap sides  S"),
            ("resign", "Resign  R"), ("numbers", "Move numbers  M"), ("heat", "Policy map  P"),
            ("line", "Expected line  V"), ("save", "Save game  Ctrl+S"), ("load", "Load last save  L")]
 KEYS = {"n": "new", "u": "undo", "backspace": "undo", "h": "hint", "s": "swap", "r": "resign", "m": "numbers",
-        "p": "heat", "v": "line", "l": "load"}
+        "p": "heat", "v": "line", "l": "load", "g": "game", "c": "side", "=": "strength", "+": "strength",
+        "[+]": "strength", "-": "weaker", "[-]": "weaker"}
+SAVE_FORMATS = ("sgf", "psq")
 
 
 class Window:
-    """The window: one session, one thinker, a board and a panel of buttons."""
+    """The window: one session, one thinker, the person's choices, a board and a panel of buttons."""
 
-    def __init__(self, session: PlaySession, thinker: Thinker, save_dir: str | Path = "games",
-                 title: str = "azero", ai_name: str = "AI"):
+    def __init__(self, session: PlaySession, thinker: Thinker, choices: Choices, save_dir: str | Path = "games",
+                 save_format: str = "sgf", title: str = "azero"):
         import pygame
 
+        if save_format not in SAVE_FORMATS:
+            raise ValueError(f"save format must be one of {', '.join(SAVE_FORMATS)}, got {save_format!r}")
         pygame.display.init()
         pygame.font.init()
         self.pygame = pygame
         self.session = session
         self.thinker = thinker
+        self.choices = choices
         self.save_dir = Path(save_dir)
-        self.ai_name = ai_name
-        self.geometry = BoardGeometry.fit(session.size, BOARD_PIXELS)
-        self.screen = pygame.display.set_mode((self.geometry.pixels + PANEL, max(self.geometry.pixels, 640)))
+        self.save_format = save_format
         pygame.display.set_caption(title)
+        self.screen = None
+        self._fit_board()
         self.font = pygame.font.Font(None, 24)
         self.small = pygame.font.Font(None, 20)
         self.overlay = Overlay()
@@ -139,6 +155,16 @@ class Window:
         self.running = True
         self.buttons: dict[str, tuple] = {}
 
+    def _fit_board(self) -> None:
+        self.geometry = BoardGeometry.fit(self.session.size, BOARD_PIXELS)
+        size = (self.geometry.pixels + PANEL, max(self.geometry.pixels, 720))
+        if self.screen is None or self.screen.get_size() != size:
+            self.screen = self.pygame.display.set_mode(size)
+
+    @property
+    def ai_name(self) -> str:
+        return self.choices.current.label
+
     # -- the loop ---------------------------------------------------------------------
     def run(self) -> None:
         clock = self.pygame.time.Clock()
@@ -146,6 +172,8 @@ class Window:
             while self.running:
                 self.tick()
                 clock.tick(30)
+        except KeyboardInterrupt:  # Ctrl-C in the terminal closes the window like its close button
+            pass
         finally:
             self.close()
 
@@ -196,19 +224,35 @@ class Window:
     def command(self, name: str) -> None:
         s = self.session
         if name == "new":
-            s.new_game()
-            self._position_changed()
-            self.status = "new game: " + ("your move" if s.human_to_move else "the AI begins")
+            self.new_game()
+        elif name in ("game", "side"):
+            if name == "game" and self.choices.white_base is not None:
+                self.status = "the game is fixed: two AIs were chosen for it"
+                return
+            self.choices.cycle_variant() if name == "game" else self.choices.cycle_side()
+            chosen = f"{self.choices.selected.title}, you play {SIDE_NAMES[self.choices.side]}"
+            self.status = (f"next game: {chosen} (press New game)" if self.choices.pending
+                           else f"{chosen}: as now")
+        elif name in ("strength", "weaker"):
+            if not self.choices.current.is_network:
+                self.status = f"{self.ai_name} has one strength"
+                return
+            self.choices.cycle_level(1 if name == "strength" else -1)
+            if s.game.moves and not s.over and s.human is not None:
+                s.unrated = "the strength changed during the game"
+            s.ai_spec = self.choices.opponent_spec()
+            self.status = f"strength: {self.choices.strength_text()} (from the AI's next move)"
         elif name == "undo":
             taken = s.undo()
             self._position_changed()
             self.status = f"took back {taken} move{'s' if taken != 1 else ''}" if taken else "nothing to undo"
         elif name == "hint":
             if s.human_to_move and self.hint_request is None:
-                self.hint_request = self.thinker.ask(s.game, s.game.to_move, for_hint=True)
+                self.hint_request = self.thinker.ask(s.game, self.choices.spec_for(s.game.to_move), for_hint=True)
                 self.status = "thinking about a hint ..."
         elif name == "swap":
             s.swap()
+            self.choices.swap(s.human)
             self._position_changed()
             self.status = f"you play {COLOUR_NAMES[s.human]} now" if s.human else ""
         elif name == "resign":
@@ -222,17 +266,52 @@ class Window:
             self.show_line = not self.show_line
         elif name == "save":
             self.save_dir.mkdir(parents=True, exist_ok=True)
-            path = s.save(self.save_dir / time.strftime("azero-%Y%m%d-%H%M%S.sgf"))
+            path = s.save(self.save_dir / time.strftime(f"azero-%Y%m%d-%H%M%S.{self.save_format}"))
             self.status = f"saved {path}"
         elif name == "load":
-            saves = list(self.save_dir.glob("*.sgf")) + list(self.save_dir.glob("*.psq"))
+            saves = [p for fmt in SAVE_FORMATS for p in self.save_dir.glob(f"*.{fmt}")]
             if not saves:
                 self.status = f"no saved games in {self.save_dir}/"
-            else:
-                newest = max(saves, key=lambda p: p.stat().st_mtime)
-                s.load(newest)
-                self._position_changed()
-                self.status = f"loaded {newest}"
+                return
+            self.load(max(saves, key=lambda p: p.stat().st_mtime))
+
+    def load(self, path: Path) -> bool:
+        """Continue a saved game, with the AI for its rules and size (False, and why in the status, if none)."""
+        from games.records import load_record
+
+        try:
+            # PSQ carries no rule: it is read with the rules of the game on the board.
+            game = load_record(path, rule=self.choices.current.rule).to_game()
+        except (OSError, ValueError) as error:
+            self.status = f"cannot load {path.name}: {error}"
+            return False
+        index = self.choices.find(game.rule, game.size)
+        if index is None:
+            self.status = f"cannot load {path.name}: no AI here plays {game.rule} {game.size}x{game.size}"
+            return False
+        self.choices.side = self.session.human  # a pending change of side waits for a new game, not a load
+        self.choices.start(index)
+        self.session.ai_spec = self.choices.opponent_spec()
+        self.session.resume(game)
+        self._fit_board()
+        self._position_changed()
+        self.status = f"loaded {path}"
+        return True
+
+    def new_game(self) -> None:
+        """Start again with what is selected (the game and side may have changed since the last one)."""
+        variant = self.choices.start()
+        s = self.session
+        s.human = self.choices.side
+        s.ai_spec = self.choices.opponent_spec()
+        s.new_game(size=variant.size, rule=variant.rule)
+        self._fit_board()
+        self._position_changed()
+        self.analysis, self.analysis_at = None, -1
+        pygame_title = f"azero: {self.ai_name}"
+        self.pygame.display.set_caption(pygame_title)
+        self.status = f"new game, {variant.title}: " + (
+            "your move" if s.human_to_move else "the AI begins" if s.human is not None else "watch")
 
     def _position_changed(self) -> None:
         """Whatever was being searched or shown belongs to another position now."""
@@ -245,7 +324,7 @@ class Window:
     def _start_ai_turn(self) -> None:
         s = self.session
         if s.ai_to_move and self.waiting_for is None and not self.thinker.busy:
-            self.waiting_for = self.thinker.ask(s.game, s.game.to_move)
+            self.waiting_for = self.thinker.ask(s.game, self.choices.spec_for(s.game.to_move))
             self.status = f"{self.ai_name} is thinking ..."
 
     def _collect_thoughts(self) -> None:
@@ -275,9 +354,15 @@ class Window:
                 + (": your move" if s.human_to_move else ""))
 
     # -- drawing ------------------------------------------------------------------------------
+    def _button(self, name: str, label: str, x: int, y: int, on: bool = False) -> None:
+        rect = self.pygame.Rect(x, y, PANEL - 32, 26)
+        self.pygame.draw.rect(self.screen, BUTTON_ON if on else BUTTON, rect, border_radius=4)
+        self.screen.blit(self.small.render(label, True, TEXT), (x + 8, y + 6))
+        self.buttons[name] = rect
+
     def draw(self) -> None:
-        pygame = self.pygame
         s = self.session
+        c = self.choices
         self.screen.fill(BACKGROUND)
         current = self.analysis if self.analysis_at == len(s.game.moves) else None  # only this position's
         self.overlay.heat = current.priors if (self.show_heat and current is not None) else None
@@ -286,7 +371,7 @@ class Window:
         x0 = self.geometry.pixels + 16
         y = 16
         turn = "game over" if s.over else f"{COLOUR_NAMES[s.game.to_move]} to move"
-        for text in (f"{s.rule} {s.size}x{s.size}", f"move {len(s.game.moves) + 1}, {turn}"):
+        for text in (f"{s.rule} {s.size}x{s.size} against {self.ai_name}"[:34], f"move {len(s.game.moves) + 1}, {turn}"):
             self.screen.blit(self.font.render(text, True, TEXT), (x0, y))
             y += 26
         rate = s.black_win_rates[-1]
@@ -296,12 +381,17 @@ class Window:
         draw_win_rate_bar(self.screen, (x0, y, PANEL - 32, 14), rate, BLACK)
         y += 26
         self.buttons = {}
+        values = {"game": c.selected.title, "side": SIDE_NAMES[c.side], "strength": c.strength_text()}
+        for name, label in SELECTORS:
+            self._button(name, f"{label}: {values[name]}", x0, y)
+            y += 31
+        if c.pending:
+            self.screen.blit(self.small.render("(applies at the next New game)", True, TEXT), (x0, y))
+            y += 20
+        y += 6
         on = {"numbers": self.overlay.numbers, "heat": self.show_heat, "line": self.show_line}
         for name, label in BUTTONS:
-            rect = pygame.Rect(x0, y, PANEL - 32, 26)
-            pygame.draw.rect(self.screen, BUTTON_ON if on.get(name) else BUTTON, rect, border_radius=4)
-            self.screen.blit(self.small.render(label, True, TEXT), (x0 + 8, y + 6))
-            self.buttons[name] = rect
+            self._button(name, label, x0, y, on.get(name, False))
             y += 31
         if self.show_line and current is not None and current.line:
             line = " ".join(coords.to_notation(m, s.size) for m in current.line[:8])
@@ -315,4 +405,4 @@ class Window:
         busy = " ." * (int(time.time() * 3) % 4) if self.thinker.busy else ""
         status = self.small.render((self.status + busy)[:60], True, TEXT)
         self.screen.blit(status, (x0, self.screen.get_height() - 28))
-        pygame.display.flip()
+        self.pygame.display.flip()

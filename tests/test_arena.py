@@ -13,34 +13,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from azero.arena import GameKind, pairings, run_tournament, schedule
 from azero.arena_report import export_pgn, head_to_head, pick_kind, plot_elo, rate
 from azero.arena_store import ArenaError, ArenaStore
-from azero.checkpoint import CheckpointInfo, save_checkpoint
 from azero.cli import main
 from azero.match import play_games
-from azero.network import NetConfig, PolicyValueNet
 from azero.openings import balanced_openings, openings_from_file
 from azero.players import Forfeit, NetPlayer, RandomPlayer, make_player, parse_spec
 from azero.evaluator import UniformEvaluator
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import Gomoku
+from tiny_nets import tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONUNBUFFERED="1")
 SMALL = GameKind("freestyle", 7, 4)
-
-
-def tiny_checkpoint(path: Path, size: int = 7, n_in_row: int = 4, seed: int = 0, step: int = 0, rule="freestyle") -> Path:
-    torch.manual_seed(seed)
-    config = NetConfig(blocks=1, channels=8, global_pool_every=1, head_channels=4, value_hidden=8)
-    net = PolicyValueNet(config)
-    info = CheckpointInfo(rule=rule, size=size, n_in_row=n_in_row, net=config.to_dict(), step=step)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(path, net, info)
-    return path
 
 
 # -- player specs ------------------------------------------------------------

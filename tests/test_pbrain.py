@@ -13,12 +13,9 @@ import threading
 import time
 
 import pytest
-import torch
 
 from azero import __version__
-from azero.checkpoint import CheckpointInfo, save_checkpoint
 from azero.match import play_games
-from azero.network import NetConfig, PolicyValueNet
 from azero.pbrain import (ABOUT_LINE, MATCH_TIME_SHARE, PbrainEngine, build_engine, move_budget_seconds,
                           rule_from_bits, serve, simulations_for_memory)
 from azero.pbrain_client import PbrainError, PbrainPlayer, _board_payload
@@ -26,6 +23,7 @@ from azero.players import HeuristicPlayer, RandomPlayer
 from games import coords
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import Gomoku
+from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
 ENGINE = [sys.executable, "-m", "azero.pbrain"]
 FINAL_ANSWER = re.compile(r"^(OK|ERROR .+|UNKNOWN .+|\d{1,2},\d{1,2})$")
@@ -38,11 +36,7 @@ INFORMATION = re.compile(r"^(MESSAGE|DEBUG)( .*)?$")
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
     """A randomly initialised 9x9 freestyle network, small enough to evaluate in microseconds."""
-    torch.manual_seed(0)
-    net = PolicyValueNet(NetConfig(blocks=1, channels=8, global_pool_every=1, head_channels=4, value_hidden=8)).eval()
-    path = tmp_path_factory.mktemp("pbrain") / "tiny9.safetensors"
-    save_checkpoint(path, net, CheckpointInfo(rule="freestyle", size=9, n_in_row=5, net=net.config.to_dict()))
-    return path
+    return save_tiny_checkpoint(tmp_path_factory.mktemp("pbrain") / "tiny9.safetensors", size=9, n_in_row=5)
 
 
 def net_engine(checkpoint, sims: int = 200) -> PbrainEngine:

@@ -11,19 +11,28 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import pygame  # noqa: E402
 
 from azero.arena_store import ArenaStore  # noqa: E402
+from azero.play_choices import Choices, bot_variants, checkpoint_variant  # noqa: E402
 from azero.play_session import PlaySession  # noqa: E402
-from azero.players import HeuristicPlayer, NetPlayer  # noqa: E402
+from azero.players import HeuristicPlayer, NetPlayer, make_player  # noqa: E402
 from azero.evaluator import UniformEvaluator  # noqa: E402
 from azero.window import Thinker, Window  # noqa: E402
 from games import coords  # noqa: E402
 from games.constants import BLACK, WHITE  # noqa: E402
+from games.gomoku import Gomoku  # noqa: E402
+from tiny_nets import tiny_checkpoint  # noqa: E402
 
 
-def open_window(tmp_path, size=9, rule="freestyle", human=BLACK, players=None, db=True):
-    session = PlaySession(size=size, rule=rule, human=human, human_name="tester", ai_spec="heuristic",
+def open_window(tmp_path, size=9, rule="freestyle", human=BLACK, make=None, db=True, variants=None,
+                save_format="sgf"):
+    """A window against the heuristic bot (or the variants given), whose players ``make`` builds from specs."""
+    variants = variants or bot_variants("heuristic", rule, size)
+    choices = Choices(variants, side=human)
+    choices.start(choices.find(rule, size))
+    session = PlaySession(size=size, rule=rule, human=human, human_name="tester", ai_spec=choices.opponent_spec(),
                           db_path=str(tmp_path / "arena.sqlite") if db else None)
-    players = players or {BLACK: HeuristicPlayer(1), WHITE: HeuristicPlayer(2)}
-    return Window(session, Thinker(players), save_dir=tmp_path / "saves")
+    seeds = iter(range(100))
+    make = make or (lambda spec: make_player(spec, seed=next(seeds)))
+    return Window(session, Thinker(make), choices, save_dir=tmp_path / "saves", save_format=save_format)
 
 
 def click(window, notation):
@@ -124,7 +133,7 @@ def test_a_forbidden_click_in_renju_is_explained_and_refused(tmp_path):
 
 def test_hint_swap_and_the_analysis_overlays_with_a_network(tmp_path):
     net = NetPlayer(UniformEvaluator(), 48)
-    window = open_window(tmp_path, players={BLACK: net, WHITE: net}, db=False)
+    window = open_window(tmp_path, make=lambda spec: net, db=False)
     try:
         click(window, "e5")
         settle(window, lambda: window.session.human_to_move)
@@ -164,12 +173,105 @@ def test_screenshot_command_renders_a_position(tmp_path):
                  "--moves", "h8,i9,j8", "--numbers"]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["play", "--opponent", "heuristic", "--screenshot", str(out), "--moves", "h8,h8"]) == 2
-    assert main(["play", "--size", "15", "--rule", "renju", "--screenshot", str(out)]) == 2  # no shipped checkpoint
+    # A bare position needs no AI, even where no checkpoint plays that game.
+    assert main(["play", "--size", "15", "--rule", "renju", "--screenshot", str(out), "--moves", "h8"]) == 0
 
 
-@pytest.mark.parametrize("bad", [["--opponent", "human:x"], ["--opponent", "pure:0"], ["--sims", "0", "--checkpoint", "x"]])
+@pytest.mark.parametrize("bad", [["--opponent", "human:x"], ["--opponent", "pure:0"], ["--sims", "0", "--checkpoint", "x"],
+                                 ["--opponent", "heuristic", "--white-opponent", "random", "--analyse"],
+                                 ["--opponent", "heuristic", "--analyse"]])
 def test_bad_play_options_are_one_line(bad, capsys):
     from azero.cli import main
 
     assert main(["play", *bad, "--screenshot", "x.png"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def nets(tmp_path_factory):
+    """Tiny networks for two games: 9x9 freestyle and 15x15 renju."""
+    folder = tmp_path_factory.mktemp("nets")
+    return {"gomoku9": tiny_checkpoint(folder / "gomoku9.safetensors", size=9, n_in_row=5),
+            "renju15": tiny_checkpoint(folder / "renju15.safetensors", size=15, n_in_row=5, rule="renju", seed=1)}
+
+
+def test_the_game_and_side_chosen_in_the_window_start_at_new_game_and_strength_at_once(tmp_path, nets):
+    variants = [checkpoint_variant(f"az:{nets['gomoku9']}"), checkpoint_variant(f"az:{nets['renju15']}")]
+    window = open_window(tmp_path, variants=variants)
+    session = window.session
+    try:
+        click(window, "e5")
+        settle(window, lambda: session.human_to_move)
+        key(window, "g")
+        key(window, "c")
+        # Nothing changes under a game in progress: the choice waits for New game, and the panel says so.
+        assert (session.size, session.rule, session.human, len(session.game.moves)) == (9, "freestyle", BLACK, 2)
+        assert window.choices.pending and "press New game" in window.status
+        key(window, "n")
+        assert (session.size, session.rule, session.human) == (15, "renju", WHITE)
+        assert window.geometry.size == 15 and not window.choices.pending
+        settle(window, lambda: session.human_to_move)  # the AI opened as black
+        assert len(session.game.moves) == 1 and window.analysis is not None
+        assert session.ai_spec == f"az:{nets['renju15']}:sims=200"
+        key(window, "=")  # stronger: medium -> hard, from the AI's next move
+        assert session.ai_spec == f"az:{nets['renju15']}:sims=800" and "800 simulations" in window.status
+        key(window, "h")  # a hint comes from the AI at its new strength
+        settle(window, lambda: window.overlay.hint is not None)
+        assert f"az:{nets['renju15']}:sims=800" in window.thinker.players
+        key(window, "r")
+        assert session.over and "not rated: the strength changed during the game" in window.status
+        with ArenaStore(tmp_path / "arena.sqlite") as store:
+            assert store.games() == []  # the first game was abandoned by New game, the second is unrated
+    finally:
+        window.close()
+
+
+def test_load_switches_to_the_ai_for_the_saved_game_and_refuses_a_game_nobody_here_plays(tmp_path):
+    from games.records import GameRecord, save_record
+
+    window = open_window(tmp_path, save_format="psq", db=False)  # the heuristic bot: every rule on 9x9 and 15x15
+    session = window.session
+    try:
+        click(window, "e5")
+        settle(window, lambda: session.human_to_move)
+        key(window, "s", mod=pygame.KMOD_CTRL)
+        (saved,) = (tmp_path / "saves").glob("*.psq")
+        big = Gomoku.from_moves([coords.from_notation(m, 15) for m in ("h8", "i9", "j8")], 15, "standard")
+        save_record(GameRecord.from_game(big), tmp_path / "saves" / "later.sgf")
+        key(window, "l")  # the newest save: a 15x15 standard game
+        assert (session.size, session.rule, session.game.moves) == (15, "standard", big.moves)
+        assert window.geometry.size == 15 and window.choices.current.title == "standard 15x15"
+        settle(window, lambda: session.human_to_move)  # white to move: the AI, then the person
+        odd = Gomoku.from_moves([coords.from_notation("f6", 12)], 12, "freestyle")
+        save_record(GameRecord.from_game(odd), tmp_path / "saves" / "latest.sgf")
+        before = list(session.game.moves)
+        key(window, "l")
+        assert "no AI here plays freestyle 12x12" in window.status and session.game.moves == before
+        (tmp_path / "saves" / "latest.sgf").unlink()
+        (tmp_path / "saves" / "later.sgf").unlink()
+        key(window, "l")  # the PSQ: read with the rules of the game on the board
+        assert session.size == 9 and len(session.game.moves) == 2
+    finally:
+        window.close()
+
+
+def test_the_shipped_checkpoints_are_the_default_and_a_screenshot_can_show_the_ais_analysis(tmp_path, nets,
+                                                                                        monkeypatch, capsys):
+    from azero import play_choices
+    from azero.cli import main
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "gomoku9.safetensors").write_bytes(nets["gomoku9"].read_bytes())
+    monkeypatch.setattr(play_choices, "SHIPPED_DIR", shipped)
+    out = tmp_path / "analysed.png"
+    assert main(["play", "--screenshot", str(out), "--moves", "e5,d4", "--analyse", "--sims", "64"]) == 0
+    said = capsys.readouterr().out
+    assert "for black, win rate" in said and out.read_bytes()[:4] == b"\x89PNG"
+    assert main(["play", "--size", "15", "--screenshot", str(out), "--analyse"]) == 2
+    assert "no AI here plays freestyle 15x15 (offered: freestyle 9x9)" in capsys.readouterr().err
+    assert main(["play", "--checkpoint", str(nets["renju15"]), "--rule", "freestyle", "--screenshot", str(out)]) == 2
+    assert "was trained for renju 15x15, not freestyle 15x15" in capsys.readouterr().err
+    monkeypatch.setattr(play_choices, "SHIPPED_DIR", tmp_path / "nothing")
+    assert main(["play", "--screenshot", str(out), "--analyse"]) == 2
+    assert "no shipped checkpoints" in capsys.readouterr().err

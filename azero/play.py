@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", default="runs/arena.sqlite", help="where finished games are rated (default: %(default)s)")
     parser.add_argument("--no-record", action="store_true", help="do not store finished games in the arena database")
     parser.add_argument("--load", metavar="FILE", help="start from a saved game (.psq or .sgf)")
-    parser.add_argument("--save-dir", default="games", help="where Save puts games (default: %(default)s)")
+    parser.add_argument("--save-dir", default="runs/saved-games", help="where Save puts games (default: %(default)s)")
     parser.add_argument("--save-format", choices=["sgf", "psq"], default="sgf",
                         help="the format Save writes (default: %(default)s; Load reads both)")
     parser.add_argument("--screenshot", metavar="FILE", help="render the position to a PNG and exit (no window)")
@@ -155,7 +155,7 @@ def run(args) -> None:
         print(f"wrote {screenshot(args, choices)}")
         return
     choices = choices_from(args)
-    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    check_screen()
     from .play_session import PlaySession
     from .window import Thinker, Window
 
@@ -175,6 +175,27 @@ def run(args) -> None:
         window.close()
         raise ValueError(window.status)
     window.run()
+
+
+def check_screen() -> None:
+    """Refuse, in one line, to open a window nobody can see.
+
+    Without a display SDL quietly falls back to an off-screen driver, and the
+    window would wait forever for clicks that cannot come.  Asking for a
+    driver yourself (SDL_VIDEODRIVER=dummy, as the tests do) is respected.
+    """
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    try:
+        pygame.display.init()
+    except pygame.error as error:
+        raise ValueError(f"cannot open a window: {error}") from None
+    driver = pygame.display.get_driver()
+    if driver in ("offscreen", "dummy") and not os.environ.get("SDL_VIDEODRIVER"):
+        pygame.display.quit()
+        raise ValueError("no screen to open a window on (SDL found only its off-screen driver); run it on a "
+                         "desktop, or render a position with --screenshot FILE --moves h8,i9,...")
 
 
 def _login() -> str:

@@ -125,7 +125,7 @@ SAVE_FORMATS = ("sgf", "psq")
 class Window:
     """The window: one session, one thinker, the person's choices, a board and a panel of buttons."""
 
-    def __init__(self, session: PlaySession, thinker: Thinker, choices: Choices, save_dir: str | Path = "games",
+    def __init__(self, session: PlaySession, thinker: Thinker, choices: Choices, save_dir: str | Path = "runs/saved-games",
                  save_format: str = "sgf", title: str = "azero"):
         import pygame
 
@@ -371,9 +371,10 @@ class Window:
         x0 = self.geometry.pixels + 16
         y = 16
         turn = "game over" if s.over else f"{COLOUR_NAMES[s.game.to_move]} to move"
-        for text in (f"{s.rule} {s.size}x{s.size} against {self.ai_name}"[:34], f"move {len(s.game.moves) + 1}, {turn}"):
-            self.screen.blit(self.font.render(text, True, TEXT), (x0, y))
-            y += 26
+        for text, font in ((f"{s.rule} {s.size}x{s.size}, move {len(s.game.moves) + 1}", self.font),
+                           (turn, self.font), (f"AI: {self.ai_name}"[:44], self.small)):
+            self.screen.blit(font.render(text, True, TEXT), (x0, y))
+            y += 24
         rate = s.black_win_rates[-1]
         label = "win rate: ?" if rate is None else f"black {100 * rate:.0f}% / white {100 * (1 - rate):.0f}%"
         self.screen.blit(self.small.render(label, True, TEXT), (x0, y))

@@ -275,3 +275,14 @@ def test_the_shipped_checkpoints_are_the_default_and_a_screenshot_can_show_the_a
     monkeypatch.setattr(play_choices, "SHIPPED_DIR", tmp_path / "nothing")
     assert main(["play", "--screenshot", str(out), "--analyse"]) == 2
     assert "no shipped checkpoints" in capsys.readouterr().err
+
+
+def test_without_a_screen_play_says_so_instead_of_waiting_forever(tmp_path):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY")}
+    done = subprocess.run([sys.executable, "-m", "azero.cli", "play", "--opponent", "heuristic", "--no-record"],
+                          env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "azero play: error: no screen to open a window on" in done.stderr

@@ -37,7 +37,7 @@ from games.constants import BLACK, RENJU, WHITE
 from games.lines import is_winning_move
 from games.renju import forbidden_mask_into
 
-from . import tactics
+from . import tactics, vcf
 from .planes import encode_into
 
 # Node fields in ``ints``.
@@ -167,7 +167,7 @@ def _undo_virtual(ints, g, node):
 def select_leaves(
     ints, floats, node_count, root_board, root_to_move, root_last, root_quiet,
     games, targets, leaves_per_game, forced, size, n_in_row, rule,
-    c_puct, fpu_reduction, forced_k, use_tactics, radius,
+    c_puct, fpu_reduction, forced_k, use_tactics, radius, vcf_budget,
     planes, candidates, leaf_game, leaf_node,
     board, forbidden, near, frames, stack_points, points,
 ):
@@ -228,6 +228,8 @@ def select_leaves(
                 board, size, color, n_in_row, rule, use_tactics, node == ROOT, full_scan, last, radius, forbidden,
                 candidates[batch], points,
             )
+            kind = vcf.upgrade_leaf(kind, board, size, color, n_in_row, rule, node == ROOT, vcf_budget,
+                                    candidates[batch], frames, stack_points)
             if node == ROOT:
                 root_quiet[g] = kind == tactics.OPEN
             if kind == tactics.FORCED:

@@ -34,17 +34,23 @@ class SearchConfig:
     noise_fraction: float = 0.25  # share of the root priors replaced by noise (self-play only)
     forced_k: float = 2.0  # forced playouts at the root (KataGo); 0 turns them and target pruning off
     tactics: bool = True  # exact immediate wins, losses and forced blocks (azero.tactics)
+    vcf_budget: int = 50  # fours tried per leaf looking for a victory by continuous fours (azero.vcf); 0 = off
     move_radius: int = 0  # only search points within this many lines of a stone; 0 = every point
     leaves_per_game: int = 1  # leaves taken from one tree per step (virtual loss keeps them apart)
     tree_reuse: bool = True  # keep the chosen move's subtree for the next search
+
+    @property
+    def leaf_vcf_budget(self) -> int:
+        """The VCF budget the search uses: the VCF relies on the tactics' quiet positions, so none without them."""
+        return self.vcf_budget if self.tactics else 0
 
     def check(self) -> None:
         if self.c_puct <= 0:
             raise ValueError(f"c_puct must be positive, got {self.c_puct}")
         if not 0.0 <= self.noise_fraction <= 1.0:
             raise ValueError(f"noise_fraction must be between 0 and 1, got {self.noise_fraction}")
-        if self.forced_k < 0 or self.fpu_reduction < 0 or self.dirichlet_alpha < 0:
-            raise ValueError("forced_k, fpu_reduction and dirichlet_alpha cannot be negative")
+        if self.forced_k < 0 or self.fpu_reduction < 0 or self.dirichlet_alpha < 0 or self.vcf_budget < 0:
+            raise ValueError("forced_k, fpu_reduction, dirichlet_alpha and vcf_budget cannot be negative")
         if self.leaves_per_game < 1:
             raise ValueError(f"leaves_per_game must be at least 1, got {self.leaves_per_game}")
         if self.move_radius < 0:
@@ -136,7 +142,7 @@ class Searcher:
         count, exact = mcts.select_leaves(
             self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
             self.root_quiet, games, self.targets, cfg.leaves_per_game, self.forced, self.size, self.n_in_row, self.rule_code,
-            cfg.c_puct, cfg.fpu_reduction, cfg.forced_k, cfg.tactics, cfg.move_radius,
+            cfg.c_puct, cfg.fpu_reduction, cfg.forced_k, cfg.tactics, cfg.move_radius, cfg.leaf_vcf_budget,
             self.planes, self.candidates, self.leaf_game, self.leaf_node,
             self._board, self._forbidden, self._near, self._frames, self._stack_points, self._points,
         )

@@ -15,9 +15,9 @@ import numpy as np
 
 from games.constants import BLACK, RENJU, WHITE
 from games.lines import is_winning_move
-from games.renju import forbidden_mask
+from games.renju import forbidden_mask, new_three_stack
 
-from . import tactics
+from . import tactics, vcf
 from .planes import encode
 from .search import SearchConfig
 
@@ -98,6 +98,8 @@ class SimpleMCTS:
         # Always the whole-board threat scan: the reference does not rely on the search's invariant.
         kind = tactics.leaf_candidates(board, size, color, n_in_row, rule, self.config.tactics, node is root, True,
                                        last, self.config.move_radius, forbidden, candidates, points)
+        kind = vcf.upgrade_leaf(kind, board, size, color, n_in_row, rule, node is root, self.config.leaf_vcf_budget,
+                                candidates, *new_three_stack())
         if kind not in (tactics.OPEN, tactics.FORCED):
             node.exact = 1.0 if kind == tactics.WIN else (-1.0 if kind == tactics.LOSS else 0.0)
             self._backup(node, node.exact)

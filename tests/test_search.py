@@ -205,7 +205,8 @@ def test_renju_overline_is_neither_a_win_nor_a_move_for_black():
 
     # Standard rules: e5 is legal but makes six, which does not win, so the search must not score it as one.
     standard = Gomoku.from_moves(OVERLINE, size=SIZE, rule="standard")
-    searcher = searched(standard, 200)
+    # Without the VCF: white's filler stones on row 1 have one (d1 is a double four), which would end the line.
+    searcher = searched(standard, 200, SearchConfig(vcf_budget=0))
     assert e5 in root_child_moves(searcher)
     assert root_child_moves(searcher) == standard.legal_moves()
     child = next(c for c in root_children(searcher) if searcher.ints[0, c, mcts.MOVE] == e5)
@@ -597,27 +598,33 @@ def test_renju_trees_never_hold_a_forbidden_move_for_black():
     evaluator = HashEvaluator()
     positions = [g for g in random_positions("renju", 60, seed=77, max_stones=(14, 36)) if g.to_move == BLACK]
     positions.append(forbidden_block_position())
-    searcher = make_searcher(positions[0], SearchConfig(leaves_per_game=4), evaluator, games=len(positions),
-                             max_simulations=150)
-    for g, game in enumerate(positions):
-        searcher.set_position(g, game)
-    searcher.search(np.arange(len(positions)), 150)
-    roots_with_forbidden = nodes_with_forbidden = 0
-    for g, game in enumerate(positions):
-        forbidden = game.forbidden_mask()
-        roots_with_forbidden += bool(forbidden.any())
-        assert not forbidden[root_child_moves(searcher, g)].any()
-        assert set(root_child_moves(searcher, g)) <= set(game.legal_moves())
-        # Deeper too: wherever black is to move in the tree, no child sits on a point forbidden there.
-        for node, board, color in walk(searcher, g):
-            if color != BLACK or searcher.ints[g, node, mcts.STATE] != mcts.EXPANDED:
-                continue
-            mask = forbidden_mask(board, SIZE)
-            nodes_with_forbidden += bool(mask.any())
-            first = int(searcher.ints[g, node, mcts.FIRST_CHILD])
-            kids = range(first, first + int(searcher.ints[g, node, mcts.NUM_CHILDREN]))
-            assert not any(mask[searcher.ints[g, c, mcts.MOVE]] for c in kids)
+    counts = []
+    # With the VCF (the default) roots with a forced win are searched on one move only; without it the whole
+    # tree is exercised, which is where the forbidden points must be met.
+    for config in (SearchConfig(leaves_per_game=4, vcf_budget=0), SearchConfig(leaves_per_game=4)):
+        searcher = make_searcher(positions[0], config, evaluator, games=len(positions),
+                                 max_simulations=150)
+        for g, game in enumerate(positions):
+            searcher.set_position(g, game)
+        searcher.search(np.arange(len(positions)), 150)
+        roots_with_forbidden = nodes_with_forbidden = 0
+        for g, game in enumerate(positions):
+            forbidden = game.forbidden_mask()
+            roots_with_forbidden += bool(forbidden.any())
+            assert not forbidden[root_child_moves(searcher, g)].any()
+            assert set(root_child_moves(searcher, g)) <= set(game.legal_moves())
+            # Deeper too: wherever black is to move in the tree, no child sits on a point forbidden there.
+            for node, board, color in walk(searcher, g):
+                if color != BLACK or searcher.ints[g, node, mcts.STATE] != mcts.EXPANDED:
+                    continue
+                mask = forbidden_mask(board, SIZE)
+                nodes_with_forbidden += bool(mask.any())
+                first = int(searcher.ints[g, node, mcts.FIRST_CHILD])
+                kids = range(first, first + int(searcher.ints[g, node, mcts.NUM_CHILDREN]))
+                assert not any(mask[searcher.ints[g, c, mcts.MOVE]] for c in kids)
+        counts.append((roots_with_forbidden, nodes_with_forbidden))
     # The test must really meet forbidden points (measured: 6 of 33 roots, 291 of 1519 black-to-move nodes).
+    roots_with_forbidden, nodes_with_forbidden = counts[0]
     assert roots_with_forbidden >= 4 and nodes_with_forbidden >= 100
 
 

@@ -286,3 +286,35 @@ def test_without_a_screen_play_says_so_instead_of_waiting_forever(tmp_path):
                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "azero play: error: no screen to open a window on" in done.stderr
+
+
+def test_closing_the_window_while_the_ai_thinks_exits_at_once_without_a_traceback(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import os, time
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        import pygame
+        from azero.evaluator import UniformEvaluator
+        from azero.play_choices import Choices, bot_variants
+        from azero.play_session import PlaySession
+        from azero.players import NetPlayer
+        from azero.window import Thinker, Window
+
+        choices = Choices(bot_variants("heuristic", "freestyle", 15), side=None)  # watch: the AI moves at once
+        session = PlaySession(size=15, human=None, db_path=None)
+        slow = NetPlayer(UniformEvaluator(), 10**7, seconds=60.0)  # would think for a minute
+        window = Window(session, Thinker(lambda spec: slow), choices)
+        while not window.thinker.busy:
+            window.tick()
+        time.sleep(0.5)  # well inside the search
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+        started = time.time()
+        window.run()
+        print(f"closed in {time.time() - started:.2f} s")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=50, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "closed in" in done.stdout

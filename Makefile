@@ -14,8 +14,7 @@ BIN := $(VENV)/bin
 .PHONY: play test bench clean
 
 play: $(VENV)/.installed
-	$(BIN)/azero --help
-	$(BIN)/azero demo --rule renju --seed 7
+	$(BIN)/azero play
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2 -q

@@ -39,6 +39,9 @@ from games.gomoku import Gomoku
 from .search import SearchConfig, Searcher
 
 DEFAULT_SIMULATIONS = 400
+# From this size up the presets (gomoku15, renju15) search only points within BIG_BOARD_RADIUS lines of a stone.
+BIG_BOARD = 13
+BIG_BOARD_RADIUS = 3
 TIME_MODE_MAX_SIMULATIONS = 20000  # the tree's capacity when thinking by the clock
 MIN_SIMULATIONS = 8  # even a time-pressed search looks at this many leaves (a first move needs a visited child)
 
@@ -292,8 +295,11 @@ def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn
         from .evaluator import NetEvaluator
 
         rule, size, n_in_row = game if game is not None else (None, None, None)
-        net, _ = load_checkpoint(resolve_checkpoint(parsed.path), rule, size, n_in_row, device=device)
-        return NetPlayer(NetEvaluator(net), parsed.simulations, name=parsed.text, seed=seed, seconds=parsed.seconds)
+        net, info = load_checkpoint(resolve_checkpoint(parsed.path), rule, size, n_in_row, device=device)
+        # Search the points a net of this size was trained on: the big-board presets keep to 3 lines of a stone.
+        search = SearchConfig(move_radius=BIG_BOARD_RADIUS if info.size >= BIG_BOARD else 0)
+        return NetPlayer(NetEvaluator(net), parsed.simulations, search, name=parsed.text, seed=seed,
+                         seconds=parsed.seconds)
     if parsed.kind == "pbrain":
         from .pbrain_client import PbrainPlayer
 

@@ -318,3 +318,21 @@ def test_closing_the_window_while_the_ai_thinks_exits_at_once_without_a_tracebac
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=50, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr and "closed in" in done.stdout
+
+
+def test_the_shipped_networks_load_and_a_bare_azero_play_offers_15x15_freestyle_first():
+    from azero.checkpoint import read_info
+    from azero.play import choices_from
+    from azero.play_choices import SHIPPED, SHIPPED_DIR
+    from azero.cli import build_parser
+
+    shipped = sorted(SHIPPED_DIR.glob("*.safetensors"))
+    assert {p.stem for p in shipped} <= set(SHIPPED.values()) and (SHIPPED_DIR / "gomoku15.safetensors").is_file()
+    for path in shipped:
+        info = read_info(path)
+        assert SHIPPED[(info.rule, info.size)] == path.stem and path.stat().st_size < 20 * 2**20
+    choices = choices_from(build_parser().parse_args(["play"]))
+    assert choices.current.title == "freestyle 15x15" and choices.current.is_network
+    game = Gomoku.from_moves([coords.from_notation(m, 15) for m in ("h8", "i9", "h9")], 15, "freestyle")
+    move = make_player(choices.spec_for(game.to_move)).choose_moves([game])[0]
+    assert move in game.legal_moves()

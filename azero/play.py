@@ -146,6 +146,7 @@ def run(args) -> None:
     from .players import make_player
 
     if args.screenshot:
+        _custom_strength(args)  # bad options are refused even where no AI is needed
         try:
             choices = choices_from(args)
         except ValueError:

@@ -179,7 +179,7 @@ def test_screenshot_command_renders_a_position(tmp_path):
 
 @pytest.mark.parametrize("bad", [["--opponent", "human:x"], ["--opponent", "pure:0"], ["--sims", "0", "--checkpoint", "x"],
                                  ["--opponent", "heuristic", "--white-opponent", "random", "--analyse"],
-                                 ["--opponent", "heuristic", "--analyse"]])
+                                 ["--opponent", "heuristic", "--analyse"], ["--seconds", "-1"]])
 def test_bad_play_options_are_one_line(bad, capsys):
     from azero.cli import main
 

@@ -51,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="where the network runs (default: %(default)s)")
 
 
+FALLBACK_BOT = "heuristic"
+
+
 def _custom_strength(args) -> tuple[int, float | None] | None:
     """(simulations, seconds) from --sims / --seconds, or None for the named level."""
     if args.sims is None and args.seconds is None:
@@ -97,6 +100,10 @@ def choices_from(args) -> Choices:
         if not variants:
             raise ValueError(f"no shipped checkpoints in {SHIPPED_DIR}; give --checkpoint PATH (or a training "
                              "run's folder), or --opponent heuristic")
+    if not args.opponent:
+        # Every rule stays playable in the window: where no network plays a game yet, the pattern bot does.
+        covered = {(v.rule, v.size) for v in variants}
+        variants += [v for v in bot_variants(FALLBACK_BOT, None, None) if (v.rule, v.size) not in covered]
     choices = Choices(variants, level=args.level, custom=custom,
                       side=None if args.watch else (BLACK if args.colour == "black" else WHITE))
     wanted = (args.rule or choices.selected.rule, args.size or choices.selected.size)

@@ -46,7 +46,7 @@ def key(window, name, mod=0):
     window.tick()
 
 
-def settle(window, until, seconds=20.0):
+def settle(window, until, seconds=60.0):
     """Tick until ``until()`` holds (the AI thinks on its own thread)."""
     deadline = time.time() + seconds
     while not until():
@@ -268,8 +268,11 @@ def test_the_shipped_checkpoints_are_the_default_and_a_screenshot_can_show_the_a
     assert main(["play", "--screenshot", str(out), "--moves", "e5,d4", "--analyse", "--sims", "64"]) == 0
     said = capsys.readouterr().out
     assert "for black, win rate" in said and out.read_bytes()[:4] == b"\x89PNG"
-    assert main(["play", "--size", "15", "--screenshot", str(out), "--analyse"]) == 2
-    assert "no AI here plays freestyle 15x15 (offered: freestyle 9x9)" in capsys.readouterr().err
+    # Where no network plays a game the pattern bot does, so every rule stays playable; it has no analysis.
+    assert main(["play", "--size", "15", "--rule", "renju", "--screenshot", str(out), "--analyse"]) == 2
+    assert "--analyse needs a network" in capsys.readouterr().err
+    assert main(["play", "--size", "12", "--screenshot", str(out), "--analyse"]) == 2
+    assert "no AI here plays freestyle 12x12 (offered: freestyle 9x9, freestyle 15x15" in capsys.readouterr().err
     assert main(["play", "--checkpoint", str(nets["renju15"]), "--rule", "freestyle", "--screenshot", str(out)]) == 2
     assert "was trained for renju 15x15, not freestyle 15x15" in capsys.readouterr().err
     monkeypatch.setattr(play_choices, "SHIPPED_DIR", tmp_path / "nothing")

@@ -34,9 +34,12 @@ def shipped_checkpoint(rule: str, size: int) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
-def level_text(name: str) -> str:
-    simulations, seconds = LEVELS[name]
+def strength_words(simulations: int, seconds: float | None) -> str:
     return f"{seconds:g} s a move" if seconds is not None else f"{simulations} simulations"
+
+
+def level_text(name: str) -> str:
+    return strength_words(*LEVELS[name])
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,7 @@ class Choices:
         if not self.current.is_network:
             return "fixed (not a network)"
         if self.custom is not None:
-            simulations, seconds = self.custom
-            return f"{seconds:g} s a move" if seconds is not None else f"{simulations} simulations"
+            return strength_words(*self.custom)
         return f"{self.level}: {level_text(self.level)}"
 
     def spec_for(self, colour: int) -> str:

@@ -20,7 +20,7 @@ import numpy as np
 from games.gomoku import Gomoku
 from games.renju import new_three_stack
 
-from . import mcts
+from . import mcts, vcf
 from .planes import NUM_PLANES
 
 
@@ -114,6 +114,16 @@ class Searcher:
             mcts.reset_tree(self.ints, self.floats, self.node_count, g)  # nothing below the root: advancing starts afresh
         mcts.advance_root(self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
                           self.root_quiet, g, move, self._scratch_order, self._scratch_ints, self._scratch_floats)
+        if self.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED and self._root_has_vcf(g):
+            # The kept subtree was judged as a leaf, with the leaf's VCF budget; a root gets the larger one and
+            # then searches only the first four, so a win found now is judged again as a root.
+            mcts.reset_tree(self.ints, self.floats, self.node_count, g)
+            self.root_quiet[g] = False
+
+    def _root_has_vcf(self, g: int) -> bool:
+        return vcf.quiet_root_vcf(self.root_board[g], self.size, int(self.root_to_move[g]), self.n_in_row,
+                                  self.rule_code, self.config.leaf_vcf_budget, self._frames, self._stack_points,
+                                  self._points) != vcf.NO_VCF
 
     # -- searching ------------------------------------------------------------
     def begin(self, g: int, simulations: int, noise: bool = False, forced: bool = False) -> None:

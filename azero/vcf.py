@@ -158,3 +158,19 @@ def upgrade_leaf(kind, board, size, color, n_in_row, rule, is_root, budget, cand
         candidates[p] = False
     candidates[move] = True
     return tactics.FORCED
+
+
+@njit(cache=True)
+def quiet_root_vcf(board, size, color, n_in_row, rule, budget, frames, stack_points, points):
+    """The first four of a VCF for ``color`` at a root with the root's budget, or NO_VCF.
+
+    For a root the tactics have not judged (a subtree kept by tree reuse):
+    it checks itself that neither side can win at once, as the VCF requires.
+    ``points`` is int64 scratch of size*size.
+    """
+    if budget <= 0:
+        return NO_VCF
+    own, found = tactics.threats(board, size, color, n_in_row, rule, True, points)
+    if own > 0 or found > 0:
+        return NO_VCF
+    return find_vcf(board, size, color, n_in_row, rule, MAX_FOURS, budget * ROOT_BUDGET_FACTOR, frames, stack_points)

@@ -229,7 +229,10 @@ class Window:
             if name == "game" and self.choices.white_base is not None:
                 self.status = "the game is fixed: two AIs were chosen for it"
                 return
-            self.choices.cycle_variant() if name == "game" else self.choices.cycle_side()
+            if name == "game":
+                self.choices.cycle_variant()
+            else:
+                self.choices.cycle_side()
             chosen = f"{self.choices.selected.title}, you play {SIDE_NAMES[self.choices.side]}"
             self.status = (f"next game: {chosen} (press New game)" if self.choices.pending
                            else f"{chosen}: as now")
@@ -308,8 +311,7 @@ class Window:
         self._fit_board()
         self._position_changed()
         self.analysis, self.analysis_at = None, -1
-        pygame_title = f"azero: {self.ai_name}"
-        self.pygame.display.set_caption(pygame_title)
+        self.pygame.display.set_caption(f"azero: {self.ai_name}")
         self.status = f"new game, {variant.title}: " + (
             "your move" if s.human_to_move else "the AI begins" if s.human is not None else "watch")
 

@@ -154,3 +154,32 @@ def test_the_search_plays_the_first_four_of_a_vcf_and_avoids_moves_that_allow_on
     lost = {int(s.ints[0, c, mcts.MOVE]) for c in children
             if s.ints[0, c, mcts.STATE] == mcts.TERMINAL and s.floats[0, c, mcts.EXACT_VALUE] == 1.0}
     assert len(lost) > 10 and move not in lost
+
+
+def test_a_kept_subtree_whose_root_has_a_vcf_is_judged_again_as_a_root():
+    """Tree reuse: the new root was searched as a leaf, with the small leaf budget; as a root it gets the large one."""
+    from azero import mcts
+    from azero.evaluator import UniformEvaluator
+    from azero.search import SearchConfig, Searcher
+    from games.gomoku import Gomoku
+
+    board = position(**THREE_FOURS)
+    black = [p for p in range(225) if board[p] == BLACK]
+    white = [p for p in range(225) if board[p] == WHITE] + [coords.from_notation("o15", 15)]
+    game = Gomoku.from_stones(black, white, size=15, rule="freestyle")  # white to move, black's VCF standing
+    assert vcf(board, BLACK, budget=3) is None  # the leaf budget below cannot see it; 100 times that can
+    searcher = Searcher(15, RULES["freestyle"], 5, 1, UniformEvaluator(), SearchConfig(move_radius=3, vcf_budget=3),
+                        max_simulations=2000)
+    searcher.set_position(0, game)
+    searcher.search(np.array([0], dtype=np.int32), 2000)
+    first = int(searcher.ints[0, mcts.ROOT, mcts.FIRST_CHILD])
+    children = range(first, first + int(searcher.ints[0, mcts.ROOT, mcts.NUM_CHILDREN]))
+    # A white move far from everything, whose subtree the search did expand.
+    far = next(int(searcher.ints[0, c, mcts.MOVE]) for c in children
+               if searcher.ints[0, c, mcts.STATE] == mcts.EXPANDED
+               and vcf(np.where(np.arange(225) == searcher.ints[0, c, mcts.MOVE], WHITE, board).astype(np.int8),
+                       BLACK) == "h8")
+    searcher.play(0, far)
+    assert searcher.node_count[0] == 1  # not kept: judged again as a root
+    searcher.search(np.array([0], dtype=np.int32), 20)
+    assert coords.to_notation(searcher.choose_move(0), 15) == "h8"

@@ -9,6 +9,7 @@ strength does not depend on the machine, the net or the clock).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .arena import GameKind
@@ -38,14 +39,45 @@ def results(games: list[GameRow]) -> list[tuple[str, str, float]]:
     return [(g.black, g.white, score[g.result]) for g in games]
 
 
-def head_to_head(store: ArenaStore, kind: GameKind, player: str, opponent: str) -> tuple[int, int, int]:
-    """(wins, draws, losses) of ``player`` against ``opponent`` (labels) in games of ``kind``."""
-    tally = [0, 0, 0]
-    for black, white, score in results(store.games(kind.rule, kind.size, kind.n_in_row)):
+@dataclass
+class Record:
+    """One player's wins, draws and losses against another."""
+
+    wins: int = 0
+    draws: int = 0
+    losses: int = 0
+
+    @property
+    def games(self) -> int:
+        return self.wins + self.draws + self.losses
+
+    @property
+    def score(self) -> float:
+        return (self.wins + 0.5 * self.draws) / self.games if self.games else float("nan")
+
+    def text(self) -> str:
+        return f"{self.wins}/{self.draws}/{self.losses}"
+
+
+def record(games: list[tuple[str, str, float]], player: str, opponent: str) -> Record:
+    """``player``'s record against ``opponent`` in ``games`` (as :func:`results` gives them)."""
+    tally = Record()
+    for black, white, score in games:
         if {black, white} == {player, opponent}:
             mine = score if black == player else 1.0 - score
-            tally[{1.0: 0, 0.5: 1, 0.0: 2}[mine]] += 1
-    return tally[0], tally[1], tally[2]
+            if mine == 1.0:
+                tally.wins += 1
+            elif mine == 0.0:
+                tally.losses += 1
+            else:
+                tally.draws += 1
+    return tally
+
+
+def head_to_head(store: ArenaStore, kind: GameKind, player: str, opponent: str) -> tuple[int, int, int]:
+    """(wins, draws, losses) of ``player`` against ``opponent`` (labels) in games of ``kind``."""
+    tally = record(results(store.games(kind.rule, kind.size, kind.n_in_row)), player, opponent)
+    return tally.wins, tally.draws, tally.losses
 
 
 def rate(store: ArenaStore, kind: GameKind, anchor: str = DEFAULT_ANCHOR, anchor_elo: float = DEFAULT_ANCHOR_ELO,

@@ -135,7 +135,9 @@ def _checkpoint_facts(spec: PlayerSpec) -> dict:
         raise ArenaError(str(error)) from None
     sha = file_sha256(path)
     setting = f"sims={spec.simulations}" + (f":time={spec.seconds:g}" if spec.seconds is not None else "")
-    run = path.parent.parent.name if path.parent.name == "checkpoints" else None
+    # A training run's checkpoint (RUN/checkpoints/step-N.safetensors), not a shipped one (checkpoints/NAME.safetensors).
+    in_run = path.parent.name == "checkpoints" and path.stem.startswith("step-")
+    run = path.parent.parent.name if in_run else None
     stem = f"{run}/{path.stem}" if run else path.stem
     shown = f"{spec.seconds:g}s" if spec.seconds is not None else str(spec.simulations)
     return {"key": f"az:{sha}:{setting}", "label": f"{stem}@{shown}", "checkpoint_sha256": sha,

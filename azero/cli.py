@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shlex
 import sys
 
 from azero import __version__
@@ -236,6 +237,19 @@ def _add_arena_parser(commands) -> None:
     plot.add_argument("--anchor", default=DEFAULT_ANCHOR, help="the player held fixed (default: %(default)s)")
     plot.add_argument("--out", default="elo.png", help="the PNG to write (default: %(default)s)")
 
+    card = actions.add_parser(
+        "card", help="write checkpoints/RATINGS.md for the shipped networks",
+        description="Write the ratings card of the shipped networks: for each checkpoint in --checkpoints, its "
+        "training (steps, games, positions, hours, hardware, the command that reproduces it), the Elo table of its "
+        "rule and board from the database's games, its record against each reference, the project's targets and "
+        "whether the games meet them, and the Elo-against-training-step plot where the database has a run's "
+        "checkpoints. A shipped file is recognised by its SHA-256, so games of an older file never count.",
+    )
+    card.add_argument("--db", default="checkpoints/arena.sqlite", help="the arena database (default: %(default)s)")
+    card.add_argument("--checkpoints", default="checkpoints", help="folder of the shipped networks (default: %(default)s)")
+    card.add_argument("--out", help="the Markdown file to write (default: CHECKPOINTS/RATINGS.md)")
+    card.set_defaults(handler=run_arena_card)
+
     export = _arena_action(
         actions, "export", handler=run_arena_export,
         help="write the games as PGN for BayesElo or Ordo",
@@ -320,7 +334,8 @@ def run_train(args: argparse.Namespace) -> None:
     print(config.to_toml(), file=sys.stderr)
     print(f"run folder {run_dir} | learner on {device} | {default_workers(config)} self-play workers | Ctrl-C stops "
           f"(the same command resumes)", file=sys.stderr, flush=True)
-    train(config, run_dir, progress=not args.no_progress)
+    command = shlex.join(["azero", "train", "--preset", args.preset, "--run", str(run_dir), *args.overrides])
+    train(config, run_dir, progress=not args.no_progress, command=command)
 
 
 def run_bench(args: argparse.Namespace) -> None:
@@ -426,6 +441,14 @@ def run_arena_plot(args: argparse.Namespace) -> None:
         kind = pick_kind(store, args.rule, args.size, args.n_in_row)
         path = plot_elo(store, rate(store, kind, args.anchor, save=False), kind, args.out, run=args.run, anchor=args.anchor)
     print(f"wrote {path}")
+
+
+def run_arena_card(args: argparse.Namespace) -> None:
+    from azero.ratings_card import write_card
+
+    with _open_arena(args.db):  # a clear error for a missing or foreign database
+        pass
+    print(f"wrote {write_card(args.db, args.checkpoints, args.out)}")
 
 
 def run_arena_export(args: argparse.Namespace) -> None:

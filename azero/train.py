@@ -33,6 +33,7 @@ from selfplay.worker import worker_main
 
 from .checkpoint import (CheckpointError, CheckpointInfo, load_checkpoint, load_tensors, read_latest, save_checkpoint,
                          save_tensors)
+from .compute import describe_hardware, seconds_in_metrics
 from .config import ConfigError, TrainConfig, load_file
 from .metrics import MetricsLog, plot_run
 from .network import PolicyValueNet, pick_device
@@ -81,11 +82,16 @@ class Counters:
     samples: int = 0  # positions sampled for training steps
     last_shard: str = ""  # name of the newest shard ingested (shards sort by write time)
     parent: str | None = None
+    seconds_before: float = 0.0  # training time of the earlier sessions of this run
+    hardware: tuple[str, ...] = ()  # every machine the run has trained on, in order
+    started_from: str = ""  # the checkpoint whose weights the run began with (train.init_from), if any
 
 
 class Learner:
-    def __init__(self, config: TrainConfig, folder: RunFolder, log=print):
+    def __init__(self, config: TrainConfig, folder: RunFolder, log=print, command: str = "", workers: int = 1):
         self.config = config
+        self.command = command  # the command line that runs (and so reproduces) this training
+        self.workers = workers
         self.folder = folder
         self.log = log
         self.device = pick_device(config.train.device)
@@ -110,6 +116,8 @@ class Learner:
     def resume_or_start(self) -> None:
         latest = read_latest(self.folder.root)
         if latest is None:
+            if self.config.train.init_from:
+                self.start_from(self.config.train.init_from)
             self.save_checkpoint()
             return
         step, path = latest
@@ -118,7 +126,10 @@ class Learner:
         self.net.load_state_dict(net.state_dict())
         self.counters = Counters(step=info.step, games=info.games, positions=info.positions,
                                  samples=int(info.extra.get("samples", 0)), last_shard=str(info.extra.get("last_shard", "")),
-                                 parent=path.name)
+                                 parent=path.name, hardware=tuple(info.extra.get("hardware", ())),
+                                 started_from=str(info.extra.get("started_from", "")))
+        seconds = info.extra.get("train_seconds")
+        self.counters.seconds_before = float(seconds) if isinstance(seconds, (int, float)) else seconds_in_metrics(self.folder.root)
         if self.folder.trainer_state.exists():
             try:
                 tensors, meta = load_tensors(self.folder.trainer_state)
@@ -127,6 +138,21 @@ class Learner:
             except (CheckpointError, KeyError, ValueError, RuntimeError) as error:
                 self.log(f"optimizer state not restored ({error}); starting it afresh")
         self.log(f"resuming {self.folder.root} at step {step} ({info.games} games, {info.positions} positions)")
+
+    def start_from(self, path: str) -> None:
+        """Begin a new run with another checkpoint's weights (same net shape; rules and board may differ).
+
+        Transfer learning: a renju net starts from a freestyle one of the same
+        board, which already knows how to make and stop fives.
+        """
+        net, info = load_checkpoint(path, size=self.config.game.size, device=self.device)
+        if info.net != self.config.net.to_dict():
+            raise ConfigError(f"train.init_from: {path} holds a {info.net['blocks']}x{info.net['channels']} net "
+                              f"({info.net}); this run's net is {self.config.net.to_dict()}: set net.* to match it")
+        self.net.load_state_dict(net.state_dict())
+        self.counters.started_from = f"{Path(path).name} ({info.rule} {info.size}x{info.size}, step {info.step}, " \
+                                     f"{info.games} games)"
+        self.log(f"starting from the weights of {path} ({info.rule}, step {info.step})")
 
     def _optimizer_tensors(self) -> tuple[dict, dict]:
         tensors, meta = {}, {"step": self.counters.step, "params": {}}
@@ -154,7 +180,8 @@ class Learner:
         info = CheckpointInfo(
             rule=game.rule, size=game.size, n_in_row=game.n_in_row, net=self.config.net.to_dict(), step=c.step,
             games=c.games, positions=c.positions, parent=c.parent, preset=self.config.preset,
-            extra={"samples": c.samples, "last_shard": c.last_shard},
+            extra={"samples": c.samples, "last_shard": c.last_shard, "train_seconds": c.seconds_before + self.elapsed(),
+                   "hardware": list(self.hardware_so_far()), "command": self.command, "started_from": c.started_from},
         )
         save_checkpoint(path, self.net, info)
         tensors, meta = self._optimizer_tensors()
@@ -240,7 +267,13 @@ class Learner:
 
     # -- reporting ------------------------------------------------------------
     def elapsed(self) -> float:
+        """Seconds of this session (since the workers started)."""
         return time.monotonic() - self.started
+
+    def hardware_so_far(self) -> tuple[str, ...]:
+        here = describe_hardware(self.device, self.workers)
+        known = self.counters.hardware
+        return known if here in known else known + (here,)
 
     def positions_per_s(self) -> float:
         return (self.counters.positions - self.positions_at_start) / max(self.elapsed(), 1e-9)
@@ -342,13 +375,17 @@ def default_workers(config: TrainConfig) -> int:
     return config.selfplay.workers or (os.cpu_count() or 1)
 
 
-def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None) -> Counters:
-    """Run (or resume) training in ``run_dir`` until a limit or Ctrl-C; returns the final counters."""
+def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, command: str = "") -> Counters:
+    """Run (or resume) training in ``run_dir`` until a limit or Ctrl-C; returns the final counters.
+
+    ``command`` is the command line that runs it; checkpoints record it so a
+    shipped one says how to reproduce its run.
+    """
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     folder = RunFolder(run_dir)
     check_resumable(folder, config)
     folder.create()
-    learner = Learner(config, folder, log=log)
+    learner = Learner(config, folder, log=log, command=command, workers=default_workers(config))
     learner.resume_or_start()  # refuses a folder whose checkpoints are for another game or net
     atomic_write_text(folder.config, config.to_toml())
     learner.fill_window_from_disk()

@@ -35,6 +35,7 @@ from games.constants import BLACK, FREESTYLE, RENJU, WHITE
 from games.renju import forbidden_mask
 from selfplay.replay import ReplayWindow, apply_symmetry
 from selfplay.shards import Shard, list_shards, read_shard
+from tiny_nets import tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 _SCRIPT = Path(sys.executable).with_name("azero")
@@ -312,6 +313,11 @@ def test_tiny_run_end_to_end(fresh_run):
     assert info.step == STEPS and info.games > 0 and info.positions > 0
     assert info.net["blocks"] == 1 and info.net["channels"] == 8 and info.preset == "gomoku9"
     assert info.extra["samples"] == STEPS * 16
+    # What the run cost and how to run it again travel with the checkpoint (a shipped one has no run folder).
+    assert info.extra["command"].startswith(f"azero train --preset gomoku9 --run {run}") and "net.channels=8" in info.extra["command"]
+    assert "--steps" not in info.extra["command"], "a session's limit is not part of the recipe"
+    assert 0 < info.extra["train_seconds"] <= fresh_run.seconds
+    assert len(info.extra["hardware"]) == 1 and "1 self-play worker" in info.extra["hardware"][0]
     with torch.no_grad():
         logits, value = net(torch.zeros(2, NUM_PLANES, SIZE, SIZE))
     assert logits.shape == (2, SIZE * SIZE) and torch.isfinite(logits).all() and torch.all(value.abs() <= 1)
@@ -379,6 +385,8 @@ def test_kill_9_then_resume(fresh_run, tmp_path, spawn):
     assert final.step == limit
     assert final.games >= saved.games and final.positions >= saved.positions, "counters went backwards"
     assert final.extra["samples"] >= saved.extra["samples"]
+    assert final.extra["train_seconds"] > saved.extra["train_seconds"], "the resumed session's time was not added"
+    assert final.extra["hardware"] == saved.extra["hardware"], "the same machine is listed once"
     chain = parent_chain(run, path.name)
     assert chain[:2] == [path.name, saved_path.name], chain  # the resumed run's checkpoint descends from the saved one
     assert chain[-1] == "step-00000000.safetensors"
@@ -777,3 +785,51 @@ def test_training_gauntlet_builds_the_runs_elo_curve(tmp_path):
     assert not any({g.black, g.white} == {"myrun/step-00000010@4", "myrun/step-00000000@4"} for g in games)  # 1 previous
     assert (folder.root / "plots" / "elo.png").stat().st_size > 10_000
     assert read_table(folder.root, "eval")["elo"][-1] == rows[2]["elo"]
+
+
+# -- starting from another net's weights (train.init_from) ------------------------------------------------
+
+
+def _learner(tmp_path, *overrides):
+    from azero.train import Learner, RunFolder
+
+    folder = RunFolder(tmp_path / "run")
+    folder.create()
+    config = build_config("gomoku9", [*TINY, "net.global_pool_every=1", "net.head_channels=4", "net.value_hidden=8",
+                                      *overrides])
+    return Learner(config, folder, log=lambda message: None)
+
+
+def test_a_new_run_can_start_from_a_freestyle_net_of_the_same_board_for_renju(tmp_path):
+    source = tiny_checkpoint(tmp_path / "freestyle.safetensors", size=SIZE, n_in_row=5, seed=3, step=77)
+    learner = _learner(tmp_path, 'game.rule="renju"', "game.n_in_row=5", f'train.init_from="{source}"')
+    learner.resume_or_start()
+    step, path = latest(learner.folder.root)
+    net, info = load_checkpoint(path, "renju", SIZE, 5)
+    original, _ = load_checkpoint(source)
+    assert step == 0 and info.rule == "renju"
+    for name, tensor in original.state_dict().items():
+        assert torch.equal(net.state_dict()[name], tensor), name
+    assert info.extra["started_from"].startswith("freestyle.safetensors (freestyle 7x7, step 77")
+
+
+def test_init_from_a_net_of_another_shape_is_refused_with_the_shapes(tmp_path):
+    from azero.config import ConfigError
+    source = tiny_checkpoint(tmp_path / "small.safetensors", size=SIZE, n_in_row=N_IN_ROW)
+    learner = _learner(tmp_path, "net.channels=16", f'train.init_from="{source}"')
+    with pytest.raises(ConfigError, match="1x8 net.*set net"):
+        learner.resume_or_start()
+    with pytest.raises(CheckpointError, match="9x9"):
+        _learner(tmp_path, "game.size=9", f'train.init_from="{source}"').resume_or_start()
+
+
+def test_init_from_is_ignored_when_the_run_resumes(tmp_path):
+    learner = _learner(tmp_path)
+    learner.resume_or_start()
+    _, first = latest(learner.folder.root)
+    before = load_checkpoint(first)[0].state_dict()
+    source = tiny_checkpoint(tmp_path / "other.safetensors", size=SIZE, n_in_row=N_IN_ROW, seed=9)
+    again = _learner(tmp_path, f'train.init_from="{source}"')
+    again.resume_or_start()
+    assert all(torch.equal(again.net.state_dict()[k], v) for k, v in before.items())
+    assert again.counters.started_from == ""

@@ -1,0 +1,205 @@
+"""``checkpoints/RATINGS.md``: what the arena says about each shipped network, written from the games.
+
+Nothing in the card is typed by hand.  For every shipped checkpoint the
+card reads its metadata (net, training step, games, positions, training
+time, hardware, the command that reproduces the run) and, from an arena
+database, every game of its rule and size: the Elo table anchored to the
+heuristic bot, the shipped net's record against each reference, the
+project's targets with whether the games meet them, and the Elo-against-
+training-step plot where the database holds a run's checkpoints.
+
+A shipped file is recognised in the database by its SHA-256, so games of
+an older file under the same name never count for a newer one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from .arena import GameKind
+from .arena_report import plot_elo, rate, record, results
+from .arena_store import ArenaStore, PlayerRecord, file_sha256
+from .checkpoint import CheckpointInfo, read_info
+from .play_choices import SHIPPED
+from .ratings import DEFAULT_ANCHOR, Rating
+
+MIN_GAMES = 40  # a target is judged on at least this many games
+
+
+@dataclass(frozen=True)
+class Target:
+    """A score the shipped net must reach against one reference at a fixed number of simulations."""
+
+    opponent: str
+    simulations: int
+    score: float  # the least share of points, draws counting half
+
+
+# The project's goals for each shipped network (issue 6), judged from the games.
+TARGETS: dict[str, list[Target]] = {
+    "gomoku8": [Target("pure:5000", 400, 0.95)],
+    "gomoku9": [Target("pure:10000", 400, 0.95), Target("heuristic", 400, 0.90)],
+    "gomoku15": [Target("pure:10000", 800, 1.0), Target("heuristic", 800, 0.90)],
+    "renju15": [],
+}
+PREVIOUS_VERSION_ELO = 200.0  # each shipped version must be this much stronger than the one it replaces
+PREVIOUS_DIR = "previous"  # checkpoints/previous/NAME-vK.safetensors: earlier shipped versions, kept to be rated
+
+
+def _simulations(label: str) -> int | None:
+    """400 from 'gomoku8@400'; None for a timed setting ('gomoku8@5s')."""
+    setting = label.rsplit("@", 1)[-1]
+    return int(setting) if setting.isdigit() else None
+
+
+def _hours(info: CheckpointInfo) -> str:
+    seconds = info.extra.get("train_seconds")
+    if not isinstance(seconds, (int, float)) or seconds <= 0:
+        return "not recorded (this checkpoint predates the record)"
+    return f"{seconds / 3600:.2f} h of the learner's wall clock"
+
+
+def _size_text(path: Path) -> str:
+    size = path.stat().st_size
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} KB"
+
+
+def _fmt_elo(value: float) -> str:
+    return f"{value:+.0f}" if math.isfinite(value) else "n/a"
+
+
+def shipped_players(store: ArenaStore, sha: str) -> list[PlayerRecord]:
+    return [p for p in store.players() if p.kind == "az" and p.key.startswith(f"az:{sha}:")]
+
+
+def previous_versions(directory: Path, name: str) -> list[Path]:
+    """Earlier shipped versions of ``name``, oldest first (``NAME-v1``, ``NAME-v2``, ...)."""
+    found = []
+    for path in (directory / PREVIOUS_DIR).glob(f"{name}-v*.safetensors"):
+        number = path.stem.rsplit("-v", 1)[-1]
+        if number.isdigit():
+            found.append((int(number), path))
+    return [path for _, path in sorted(found)]
+
+
+def _section(store: ArenaStore, directory: Path, name: str, path: Path, plot_dir: Path, out_dir: Path) -> list[str]:
+    info = read_info(path)
+    sha = file_sha256(path)
+    kind = GameKind(info.rule, info.size, info.n_in_row)
+    net = info.net
+    lines = [f"## {name}: {info.rule}, {info.size}x{info.size}", ""]
+    lines.append(f"- **File:** `{path.name}`, {_size_text(path)}, SHA-256 `{sha[:16]}`; a {net['blocks']}-block, "
+                 f"{net['channels']}-channel residual net.")
+    lines.append(f"- **Training:** step {info.step}, {info.games:,} self-play games, {info.positions:,} training "
+                 f"positions; {_hours(info)}.")
+    hardware = info.extra.get("hardware")
+    if hardware:
+        lines.append(f"- **Hardware:** {'; then '.join(str(h) for h in hardware)}.")
+    if info.extra.get("started_from"):
+        lines.append(f"- **Started from** the weights of {info.extra['started_from']}.")
+    command = info.extra.get("command")
+    lines.append(f"- **Reproduce:** `{command}`" if command else
+                 "- **Reproduce:** not recorded in this checkpoint (it predates the record).")
+    lines.append("")
+    games = store.games(kind.rule, kind.size, kind.n_in_row)
+    mine = shipped_players(store, sha)
+    if not games or not mine:
+        lines += [f"No arena games of this file in `{store.path.name}` yet.", ""]
+        return lines
+    ratings = rate(store, kind, save=False) if DEFAULT_ANCHOR in {g.black for g in games} | {g.white for g in games} else []
+    by_label = {r.player: r for r in ratings}
+    scored = results(games)
+
+    lines += [f"Elo over all {len(games)} {kind.rule} {kind.size}x{kind.size} games in the database "
+              f"({DEFAULT_ANCHOR} = 0, 95% intervals):", "",
+              "| player | Elo | 95% interval | games | W/D/L | score |", "|---|---|---|---|---|---|"]
+    for r in sorted(ratings, key=lambda r: -r.elo):
+        shown = f"**{r.player}**" if r.player in {p.label for p in mine} else r.player
+        lines.append(f"| {shown} | {_fmt_elo(r.elo)} | {_fmt_elo(r.low)} .. {_fmt_elo(r.high)} | {r.games} | "
+                     f"{r.wins}/{r.draws}/{r.losses} | {100 * r.score:.1f}% |")
+    lines.append("")
+
+    lines += [f"Games of the shipped `{name}` (W/D/L from its side):", "",
+              "| shipped | opponent | W/D/L | score |", "|---|---|---|---|"]
+    for player in mine:
+        opponents = sorted({b if w == player.label else w for b, w, _ in scored if player.label in (b, w)})
+        for opponent in opponents:
+            rec = record(scored, player.label, opponent)
+            lines.append(f"| {player.label} | {opponent} | {rec.text()} | {100 * rec.score:.1f}% |")
+    lines.append("")
+
+    checks = _target_lines(store, name, mine, scored, by_label, directory)
+    if checks:
+        lines += ["Targets:", "", "| target | games | result | met |", "|---|---|---|---|", *checks, ""]
+
+    if any(p.kind == "az" and p.run and p.step is not None for p in store.players()
+           if p.rule == kind.rule and p.size == kind.size):
+        plot = plot_dir / f"elo-{name}.png"
+        plot_elo(store, ratings, kind, plot)
+        lines += [f"![Elo against training step, {name}]({_relative(plot, out_dir)})", ""]
+    return lines
+
+
+def _relative(path: Path, start: Path) -> str:
+    try:
+        return path.resolve().relative_to(start.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _target_lines(store: ArenaStore, name: str, mine: list[PlayerRecord], scored, by_label: dict[str, Rating],
+                  directory: Path) -> list[str]:
+    lines = []
+    at = {_simulations(p.label): p.label for p in mine}
+    for target in TARGETS.get(name, []):
+        label = at.get(target.simulations)
+        want = f"≥{100 * target.score:g}% against `{target.opponent}` at {target.simulations} simulations"
+        if label is None:
+            lines.append(f"| {want} | 0 | not played | no |")
+            continue
+        rec = record(scored, label, target.opponent)
+        met = rec.games >= MIN_GAMES and rec.score >= target.score - 1e-9
+        verdict = "yes" if met else ("no" if rec.games >= MIN_GAMES else f"no (fewer than {MIN_GAMES} games)")
+        lines.append(f"| {want} | {rec.games} | {rec.text()}, {100 * rec.score:.1f}% | {verdict} |")
+    previous = previous_versions(directory, name)
+    if not previous:
+        return lines
+    old_by_setting = {p.label.rsplit("@", 1)[-1]: p.label for p in shipped_players(store, file_sha256(previous[-1]))}
+    for player in mine:
+        old = old_by_setting.get(player.label.rsplit("@", 1)[-1])
+        if old is None or player.label not in by_label or old not in by_label:
+            continue
+        gap = by_label[player.label].elo - by_label[old].elo
+        rec = record(scored, player.label, old)
+        met = gap >= PREVIOUS_VERSION_ELO and rec.games >= MIN_GAMES
+        lines.append(f"| ≥{PREVIOUS_VERSION_ELO:.0f} Elo above the previous version `{old}` | {rec.games} | "
+                     f"{_fmt_elo(gap)} Elo ({rec.text()} head to head, {100 * rec.score:.1f}%) | {'yes' if met else 'no'} |")
+    return lines
+
+
+def write_card(db_path: str | Path, directory: str | Path = "checkpoints", out: str | Path | None = None) -> Path:
+    """Write ``RATINGS.md`` (and its plots) for every shipped checkpoint in ``directory``; returns its path."""
+    directory = Path(directory)
+    out = Path(out) if out else directory / "RATINGS.md"
+    header = ["# Ratings of the shipped networks", "",
+              f"Generated by `azero arena card --db {Path(db_path).as_posix()}` from the arena's games; do not edit "
+              "by hand. Every game: balanced openings, each played with both colours, fixed simulations a move. "
+              "Players: `NAME@SIMS` is a network at SIMS simulations a move, `pure:N` a pure Monte-Carlo search with "
+              "N random playouts a move, `heuristic` the pattern bot (the anchor, Elo 0). W/D/L are wins, draws and "
+              "losses.", ""]
+    body: list[str] = []
+    with ArenaStore(db_path) as store:
+        for name in dict.fromkeys(SHIPPED.values()):
+            path = directory / f"{name}.safetensors"
+            if path.is_file():
+                body += _section(store, directory, name, path, out.parent, out.parent)
+    if not body:
+        body = [f"No shipped checkpoints in {directory}.", ""]
+    text = "\n".join(header + body)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(out.name + ".tmp")
+    temporary.write_text(text)
+    temporary.replace(out)
+    return out

@@ -11,7 +11,7 @@ TORCH ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 BIN := $(VENV)/bin
 
-.PHONY: play test bench clean
+.PHONY: play test bench ratings clean
 
 play: $(VENV)/.installed
 	$(BIN)/azero play
@@ -21,6 +21,17 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/azero bench
+
+# The arena games behind checkpoints/RATINGS.md, then the card itself.  Resumable: games already in
+# the database are not played again, so after a checkpoint changes only its games are new.
+RATINGS_DB ?= checkpoints/arena.sqlite
+ARENA := $(BIN)/azero arena run --db $(RATINGS_DB) --games 40 --no-progress
+ratings: $(VENV)/.installed
+	$(ARENA) --candidate az:checkpoints/gomoku8.safetensors:sims=400 pure:5000 heuristic
+	$(ARENA) --candidate az:checkpoints/gomoku9.safetensors:sims=400 pure:10000 heuristic
+	$(ARENA) --candidate az:checkpoints/gomoku15.safetensors:sims=800 pure:10000 heuristic az:checkpoints/previous/gomoku15-v1.safetensors:sims=800
+	$(ARENA) --candidate az:checkpoints/renju15.safetensors:sims=800 pure:10000 heuristic
+	$(BIN)/azero arena card --db $(RATINGS_DB) --readme README.md
 
 $(VENV)/.torch:
 	$(PYTHON) -m venv $(VENV)

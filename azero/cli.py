@@ -248,6 +248,8 @@ def _add_arena_parser(commands) -> None:
     card.add_argument("--db", default="checkpoints/arena.sqlite", help="the arena database (default: %(default)s)")
     card.add_argument("--checkpoints", default="checkpoints", help="folder of the shipped networks (default: %(default)s)")
     card.add_argument("--out", help="the Markdown file to write (default: CHECKPOINTS/RATINGS.md)")
+    card.add_argument("--readme", metavar="FILE", help="also put the summary table and plots into FILE's ratings block "
+                      "(README.md does this)")
     card.set_defaults(handler=run_arena_card)
 
     export = _arena_action(
@@ -448,7 +450,7 @@ def run_arena_card(args: argparse.Namespace) -> None:
 
     with _open_arena(args.db):  # a clear error for a missing or foreign database
         pass
-    print(f"wrote {write_card(args.db, args.checkpoints, args.out)}")
+    print(f"wrote {write_card(args.db, args.checkpoints, args.out, args.readme)}")
 
 
 def run_arena_export(args: argparse.Namespace) -> None:

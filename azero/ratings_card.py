@@ -54,11 +54,11 @@ def _simulations(label: str) -> int | None:
     return int(setting) if setting.isdigit() else None
 
 
-def _hours(info: CheckpointInfo) -> str:
+def _hours(info: CheckpointInfo, short: bool = False) -> str:
     seconds = info.extra.get("train_seconds")
     if not isinstance(seconds, (int, float)) or seconds <= 0:
-        return "not recorded (this checkpoint predates the record)"
-    return f"{seconds / 3600:.2f} h of the learner's wall clock"
+        return "hours not recorded" if short else "hours not recorded (this checkpoint predates the record)"
+    return f"{seconds / 3600:.2f} h" if short else f"{seconds / 3600:.2f} h of the learner's wall clock"
 
 
 def _size_text(path: Path) -> str:
@@ -84,7 +84,9 @@ def previous_versions(directory: Path, name: str) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
-def _section(store: ArenaStore, directory: Path, name: str, path: Path, plot_dir: Path, out_dir: Path) -> list[str]:
+def _section(store: ArenaStore, directory: Path, name: str, path: Path, plot_dir: Path,
+             out_dir: Path) -> tuple[list[str], str, Path | None]:
+    """The card's section for one shipped network, its row of the summary table, and its Elo plot if drawn."""
     info = read_info(path)
     sha = file_sha256(path)
     kind = GameKind(info.rule, info.size, info.n_in_row)
@@ -105,9 +107,11 @@ def _section(store: ArenaStore, directory: Path, name: str, path: Path, plot_dir
     lines.append("")
     games = store.games(kind.rule, kind.size, kind.n_in_row)
     mine = shipped_players(store, sha)
+    row = (f"| `{name}` | {info.rule} {info.size}x{info.size} | {net['blocks']}x{net['channels']} | "
+           f"{info.games:,} games, {_hours(info, short=True)} |")
     if not games or not mine:
         lines += [f"No arena games of this file in `{store.path.name}` yet.", ""]
-        return lines
+        return lines, row + " not rated yet | |", None
     ratings = rate(store, kind, save=False) if DEFAULT_ANCHOR in {g.black for g in games} | {g.white for g in games} else []
     by_label = {r.player: r for r in ratings}
     scored = results(games)
@@ -132,14 +136,21 @@ def _section(store: ArenaStore, directory: Path, name: str, path: Path, plot_dir
 
     checks = _target_lines(store, name, mine, scored, by_label, directory)
     if checks:
-        lines += ["Targets:", "", "| target | games | result | met |", "|---|---|---|---|", *checks, ""]
+        lines += ["Targets:", "", "| target | games | result | met |", "|---|---|---|---|",
+                  *(line for line, _ in checks), ""]
+    main = max(mine, key=lambda p: by_label[p.label].games if p.label in by_label else 0)
+    rating = by_label.get(main.label)
+    elo = f"{_fmt_elo(rating.elo)} [{_fmt_elo(rating.low)}, {_fmt_elo(rating.high)}] at {main.label.rsplit('@', 1)[-1]} " \
+          f"simulations ({rating.games} games)" if rating else "not rated"
+    met = f"{sum(ok for _, ok in checks)} of {len(checks)}" if checks else "none set"
+    row += f" {elo} | {met} |"
 
+    plot = None
     if any(p.kind == "az" and p.run and p.step is not None for p in store.players()
            if p.rule == kind.rule and p.size == kind.size):
-        plot = plot_dir / f"elo-{name}.png"
-        plot_elo(store, ratings, kind, plot)
+        plot = plot_elo(store, ratings, kind, plot_dir / f"elo-{name}.png")
         lines += [f"![Elo against training step, {name}]({_relative(plot, out_dir)})", ""]
-    return lines
+    return lines, row, plot
 
 
 def _relative(path: Path, start: Path) -> str:
@@ -150,19 +161,20 @@ def _relative(path: Path, start: Path) -> str:
 
 
 def _target_lines(store: ArenaStore, name: str, mine: list[PlayerRecord], scored, by_label: dict[str, Rating],
-                  directory: Path) -> list[str]:
+                  directory: Path) -> list[tuple[str, bool]]:
+    """One table line per target of ``name``, with whether the games meet it."""
     lines = []
     at = {_simulations(p.label): p.label for p in mine}
     for target in TARGETS.get(name, []):
         label = at.get(target.simulations)
         want = f"≥{100 * target.score:g}% against `{target.opponent}` at {target.simulations} simulations"
         if label is None:
-            lines.append(f"| {want} | 0 | not played | no |")
+            lines.append((f"| {want} | 0 | not played | no |", False))
             continue
         rec = record(scored, label, target.opponent)
         met = rec.games >= MIN_GAMES and rec.score >= target.score - 1e-9
         verdict = "yes" if met else ("no" if rec.games >= MIN_GAMES else f"no (fewer than {MIN_GAMES} games)")
-        lines.append(f"| {want} | {rec.games} | {rec.text()}, {100 * rec.score:.1f}% | {verdict} |")
+        lines.append((f"| {want} | {rec.games} | {rec.text()}, {100 * rec.score:.1f}% | {verdict} |", met))
     previous = previous_versions(directory, name)
     if not previous:
         return lines
@@ -174,13 +186,25 @@ def _target_lines(store: ArenaStore, name: str, mine: list[PlayerRecord], scored
         gap = by_label[player.label].elo - by_label[old].elo
         rec = record(scored, player.label, old)
         met = gap >= PREVIOUS_VERSION_ELO and rec.games >= MIN_GAMES
-        lines.append(f"| ≥{PREVIOUS_VERSION_ELO:.0f} Elo above the previous version `{old}` | {rec.games} | "
-                     f"{_fmt_elo(gap)} Elo ({rec.text()} head to head, {100 * rec.score:.1f}%) | {'yes' if met else 'no'} |")
+        lines.append((f"| ≥{PREVIOUS_VERSION_ELO:.0f} Elo above the previous version `{old}` | {rec.games} | "
+                      f"{_fmt_elo(gap)} Elo ({rec.text()} head to head, {100 * rec.score:.1f}%) | "
+                      f"{'yes' if met else 'no'} |", met))
     return lines
 
 
-def write_card(db_path: str | Path, directory: str | Path = "checkpoints", out: str | Path | None = None) -> Path:
-    """Write ``RATINGS.md`` (and its plots) for every shipped checkpoint in ``directory``; returns its path."""
+README_START = "<!-- ratings:start (written by azero arena card) -->"
+README_END = "<!-- ratings:end -->"
+SUMMARY_HEADER = ["| network | game | net | training | Elo (heuristic = 0, 95% interval) | targets met |",
+                  "|---|---|---|---|---|---|"]
+
+
+def write_card(db_path: str | Path, directory: str | Path = "checkpoints", out: str | Path | None = None,
+               readme: str | Path | None = None) -> Path:
+    """Write ``RATINGS.md`` (and its plots) for every shipped checkpoint in ``directory``; returns its path.
+
+    With ``readme``, the summary table also replaces the part of that file
+    between :data:`README_START` and :data:`README_END` (which must be there).
+    """
     directory = Path(directory)
     out = Path(out) if out else directory / "RATINGS.md"
     header = ["# Ratings of the shipped networks", "",
@@ -190,16 +214,41 @@ def write_card(db_path: str | Path, directory: str | Path = "checkpoints", out: 
               "N random playouts a move, `heuristic` the pattern bot (the anchor, Elo 0). W/D/L are wins, draws and "
               "losses.", ""]
     body: list[str] = []
+    summary: list[str] = []
+    plots: list[tuple[str, Path]] = []
     with ArenaStore(db_path) as store:
         for name in dict.fromkeys(SHIPPED.values()):
             path = directory / f"{name}.safetensors"
             if path.is_file():
-                body += _section(store, directory, name, path, out.parent, out.parent)
+                lines, row, plot = _section(store, directory, name, path, out.parent, out.parent)
+                body += lines
+                summary.append(row)
+                if plot is not None:
+                    plots.append((name, plot))
     if not body:
         body = [f"No shipped checkpoints in {directory}.", ""]
-    text = "\n".join(header + body)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(out.name + ".tmp")
-    temporary.write_text(text)
-    temporary.replace(out)
+    table = SUMMARY_HEADER + summary if summary else []
+    _write(out, "\n".join(header + table + ([""] if table else []) + body))
+    if readme is not None:
+        _update_readme(Path(readme), table, plots, out)
     return out
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    temporary.replace(path)
+
+
+def _update_readme(readme: Path, table: list[str], plots: list[tuple[str, Path]], card: Path) -> None:
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{readme} has no ratings block to update (the lines {README_START} and {README_END})")
+    before, rest = text.split(README_START, 1)
+    _, after = rest.split(README_END, 1)
+    link = _relative(card, readme.parent)
+    images = [f"![Elo against training step, {name}]({_relative(plot, readme.parent)})" for name, plot in plots]
+    block = [README_START, *table, "", *(line for image in images for line in (image, "")),
+             f"Details, every game's record and the plots: [{link}]({link}).", README_END]
+    _write(readme, before + "\n".join(block) + after)

@@ -137,3 +137,27 @@ def test_the_card_command_writes_the_file_and_refuses_a_missing_database(shipped
     assert (directory / "RATINGS.md").read_text().startswith("# Ratings of the shipped networks")
     assert main(["arena", "card", "--db", str(tmp_path / "missing.sqlite"), "--checkpoints", str(directory)]) == 2
     assert "no arena database" in capsys.readouterr().err
+
+
+def test_the_readme_block_gets_the_summary_table_and_plot_and_nothing_else_changes(shipped, tmp_path):
+    directory, path, _ = shipped
+    db = tmp_path / "arena.sqlite"
+    with ArenaStore(db) as store:
+        checkpoint = tiny_checkpoint(tmp_path / "runs" / "g8" / "checkpoints" / "step-00000100.safetensors",
+                                     size=SIZE, n_in_row=5, step=100)
+        play(store, f"az:{checkpoint}:sims=100", "heuristic", wins=5, losses=5)
+        play(store, f"az:{path}:sims=400", "pure:5000", wins=40)
+        play(store, f"az:{path}:sims=400", "heuristic", wins=20, draws=20)
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n\nbefore\n<!-- ratings:start (written by azero arena card) -->\nold table\n"
+                      "<!-- ratings:end -->\nafter\n")
+    assert main(["arena", "card", "--db", str(db), "--checkpoints", str(directory), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert text.startswith("# Title\n\nbefore\n<!-- ratings:start") and text.endswith("<!-- ratings:end -->\nafter\n")
+    assert "old table" not in text
+    row = next(line for line in text.splitlines() if line.startswith("| `gomoku8`"))
+    assert "freestyle 8x8 | 1x8 | 5,678 games, 1.50 h |" in row and "at 400 simulations (80 games) | 1 of 1 |" in row
+    assert "![Elo against training step, gomoku8](checkpoints/elo-gomoku8.png)" in text
+    assert "[checkpoints/RATINGS.md](checkpoints/RATINGS.md)" in text
+    readme.write_text("# no block here\n")
+    assert main(["arena", "card", "--db", str(db), "--checkpoints", str(directory), "--readme", str(readme)]) == 2

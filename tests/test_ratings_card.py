@@ -161,3 +161,16 @@ def test_the_readme_block_gets_the_summary_table_and_plot_and_nothing_else_chang
     assert "[checkpoints/RATINGS.md](checkpoints/RATINGS.md)" in text
     readme.write_text("# no block here\n")
     assert main(["arena", "card", "--db", str(db), "--checkpoints", str(directory), "--readme", str(readme)]) == 2
+
+
+def test_the_committed_card_describes_the_committed_networks():
+    """Swapping a shipped file without playing its games and writing the card again fails here."""
+    from azero.arena_store import file_sha256
+    from azero.play_choices import SHIPPED, SHIPPED_DIR
+
+    card = (SHIPPED_DIR / "RATINGS.md").read_text()
+    shipped = [SHIPPED_DIR / f"{name}.safetensors" for name in set(SHIPPED.values())]
+    assert any(path.is_file() for path in shipped)
+    for path in shipped:
+        if path.is_file():
+            assert f"SHA-256 `{file_sha256(path)[:16]}`" in card, f"{path.name} changed since RATINGS.md was written"

@@ -172,6 +172,9 @@ def _target_lines(store: ArenaStore, name: str, mine: list[PlayerRecord], scored
             lines.append((f"| {want} | 0 | not played | no |", False))
             continue
         rec = record(scored, label, target.opponent)
+        if not rec.games:
+            lines.append((f"| {want} | 0 | not played | no |", False))
+            continue
         met = rec.games >= MIN_GAMES and rec.score >= target.score - 1e-9
         verdict = "yes" if met else ("no" if rec.games >= MIN_GAMES else f"no (fewer than {MIN_GAMES} games)")
         lines.append((f"| {want} | {rec.games} | {rec.text()}, {100 * rec.score:.1f}% | {verdict} |", met))

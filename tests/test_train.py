@@ -490,7 +490,7 @@ def test_the_installed_command_exits_2_with_one_line():
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.strip().splitlines() == [
-        "azero train: error: unknown preset 'nope'; presets are gomoku15, gomoku9, renju15"]
+        "azero train: error: unknown preset 'nope'; presets are gomoku15, gomoku8, gomoku9, renju15"]
 
 
 def test_print_config_shows_overrides_and_flags(capsys):
@@ -524,7 +524,7 @@ def test_list_presets(capsys):
     code, out, _ = run_main(["train", "--list-presets"], capsys)
     assert code == 0
     names = [line.split()[0] for line in out.splitlines() if line.strip()]
-    assert names == ["gomoku15", "gomoku9", "renju15"]
+    assert names == ["gomoku15", "gomoku8", "gomoku9", "renju15"]
     assert all(len(line.split()) > 3 for line in out.splitlines()), "each preset has a description"
 
 

@@ -33,6 +33,11 @@ def pick_kind(store: ArenaStore, rule: str | None = None, size: int | None = Non
     return GameKind(rule, size, n_in_row)
 
 
+def label_setting(label: str) -> str:
+    """The search setting of a checkpoint player's label: '800' from 'gomoku15@800' or 'gomoku15@800~1a2b3c4d'."""
+    return label.rsplit("@", 1)[-1].split("~", 1)[0]
+
+
 def results(games: list[GameRow]) -> list[tuple[str, str, float]]:
     """(black, white, black's score) per game."""
     score = {"black": 1.0, "white": 0.0, "draw": 0.5}
@@ -116,8 +121,8 @@ def plot_elo(store: ArenaStore, ratings: list[Rating], kind: GameKind, out: str 
     figure, axes = plt.subplots(figsize=(9, 5.5))
     for name, members in sorted(runs.items()):
         # One search setting per line, so 'sims=160' and 'sims=800' curves are not mixed.
-        for setting in sorted({m.label.rsplit("@", 1)[-1] for m in members}):
-            points = sorted((m.step, by_label[m.label]) for m in members if m.label.rsplit("@", 1)[-1] == setting)
+        for setting in sorted({label_setting(m.label) for m in members}):
+            points = sorted((m.step, by_label[m.label]) for m in members if label_setting(m.label) == setting)
             steps = [s for s, _ in points]
             elo = [r.elo for _, r in points]
             errors = [[r.elo - r.low for _, r in points], [r.high - r.elo for _, r in points]]

@@ -18,8 +18,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from games.atomic import atomic_write_text
+
 from .arena import GameKind
-from .arena_report import plot_elo, rate, record, results
+from .arena_report import label_setting, plot_elo, rate, record, results
 from .arena_store import ArenaStore, PlayerRecord, file_sha256
 from .checkpoint import CheckpointInfo, read_info
 from .play_choices import SHIPPED
@@ -50,7 +52,7 @@ PREVIOUS_DIR = "previous"  # checkpoints/previous/NAME-vK.safetensors: earlier s
 
 def _simulations(label: str) -> int | None:
     """400 from 'gomoku8@400'; None for a timed setting ('gomoku8@5s')."""
-    setting = label.rsplit("@", 1)[-1]
+    setting = label_setting(label)
     return int(setting) if setting.isdigit() else None
 
 
@@ -84,8 +86,8 @@ def previous_versions(directory: Path, name: str) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
-def _section(store: ArenaStore, directory: Path, name: str, path: Path, plot_dir: Path,
-             out_dir: Path) -> tuple[list[str], str, Path | None]:
+def _section(store: ArenaStore, directory: Path, name: str, path: Path,
+             card_dir: Path) -> tuple[list[str], str, Path | None]:
     """The card's section for one shipped network, its row of the summary table, and its Elo plot if drawn."""
     info = read_info(path)
     sha = file_sha256(path)
@@ -140,7 +142,7 @@ def _section(store: ArenaStore, directory: Path, name: str, path: Path, plot_dir
                   *(line for line, _ in checks), ""]
     main = max(mine, key=lambda p: by_label[p.label].games if p.label in by_label else 0)
     rating = by_label.get(main.label)
-    elo = f"{_fmt_elo(rating.elo)} [{_fmt_elo(rating.low)}, {_fmt_elo(rating.high)}] at {main.label.rsplit('@', 1)[-1]} " \
+    elo = f"{_fmt_elo(rating.elo)} [{_fmt_elo(rating.low)}, {_fmt_elo(rating.high)}] at {label_setting(main.label)} " \
           f"simulations ({rating.games} games)" if rating else "not rated"
     met = f"{sum(ok for _, ok in checks)} of {len(checks)}" if checks else "none set"
     row += f" {elo} | {met} |"
@@ -148,8 +150,8 @@ def _section(store: ArenaStore, directory: Path, name: str, path: Path, plot_dir
     plot = None
     if any(p.kind == "az" and p.run and p.step is not None for p in store.players()
            if p.rule == kind.rule and p.size == kind.size):
-        plot = plot_elo(store, ratings, kind, plot_dir / f"elo-{name}.png")
-        lines += [f"![Elo against training step, {name}]({_relative(plot, out_dir)})", ""]
+        plot = plot_elo(store, ratings, kind, card_dir / f"elo-{name}.png")
+        lines += [f"![Elo against training step, {name}]({_relative(plot, card_dir)})", ""]
     return lines, row, plot
 
 
@@ -181,9 +183,9 @@ def _target_lines(store: ArenaStore, name: str, mine: list[PlayerRecord], scored
     previous = previous_versions(directory, name)
     if not previous:
         return lines
-    old_by_setting = {p.label.rsplit("@", 1)[-1]: p.label for p in shipped_players(store, file_sha256(previous[-1]))}
+    old_by_setting = {label_setting(p.label): p.label for p in shipped_players(store, file_sha256(previous[-1]))}
     for player in mine:
-        old = old_by_setting.get(player.label.rsplit("@", 1)[-1])
+        old = old_by_setting.get(label_setting(player.label))
         if old is None or player.label not in by_label or old not in by_label:
             continue
         gap = by_label[player.label].elo - by_label[old].elo
@@ -223,7 +225,7 @@ def write_card(db_path: str | Path, directory: str | Path = "checkpoints", out: 
         for name in dict.fromkeys(SHIPPED.values()):
             path = directory / f"{name}.safetensors"
             if path.is_file():
-                lines, row, plot = _section(store, directory, name, path, out.parent, out.parent)
+                lines, row, plot = _section(store, directory, name, path, out.parent)
                 body += lines
                 summary.append(row)
                 if plot is not None:
@@ -231,17 +233,11 @@ def write_card(db_path: str | Path, directory: str | Path = "checkpoints", out: 
     if not body:
         body = [f"No shipped checkpoints in {directory}.", ""]
     table = SUMMARY_HEADER + summary if summary else []
-    _write(out, "\n".join(header + table + ([""] if table else []) + body))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, "\n".join(header + table + ([""] if table else []) + body))
     if readme is not None:
         _update_readme(Path(readme), table, plots, out)
     return out
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    temporary.replace(path)
 
 
 def _update_readme(readme: Path, table: list[str], plots: list[tuple[str, Path]], card: Path) -> None:
@@ -254,4 +250,4 @@ def _update_readme(readme: Path, table: list[str], plots: list[tuple[str, Path]]
     images = [f"![Elo against training step, {name}]({_relative(plot, readme.parent)})" for name, plot in plots]
     block = [README_START, *table, "", *(line for image in images for line in (image, "")),
              f"Details, every game's record and the plots: [{link}]({link}).", README_END]
-    _write(readme, before + "\n".join(block) + after)
+    atomic_write_text(readme, before + "\n".join(block) + after)

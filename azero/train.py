@@ -91,10 +91,10 @@ class Learner:
     def __init__(self, config: TrainConfig, folder: RunFolder, log=print, command: str = "", workers: int = 1):
         self.config = config
         self.command = command  # the command line that runs (and so reproduces) this training
-        self.workers = workers
         self.folder = folder
         self.log = log
         self.device = pick_device(config.train.device)
+        self.machine = describe_hardware(self.device, workers)  # this session's hardware, for the checkpoints
         if self.device.type == "cpu":
             torch.set_num_threads(1)  # the cores belong to the self-play workers
         torch.manual_seed(config.train.seed)
@@ -271,9 +271,8 @@ class Learner:
         return time.monotonic() - self.started
 
     def hardware_so_far(self) -> tuple[str, ...]:
-        here = describe_hardware(self.device, self.workers)
         known = self.counters.hardware
-        return known if here in known else known + (here,)
+        return known if self.machine in known else known + (self.machine,)
 
     def positions_per_s(self) -> float:
         return (self.counters.positions - self.positions_at_start) / max(self.elapsed(), 1e-9)

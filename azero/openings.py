@@ -34,7 +34,8 @@ def default_opening_moves(size: int) -> int:
     return 2 if size < 13 else 3
 
 
-def _random_opening(size: int, rule: str, n_in_row: int, moves: int, rng: np.random.Generator) -> Gomoku:
+def random_opening(size: int, rule: str, n_in_row: int, moves: int, rng: np.random.Generator) -> Gomoku:
+    """``moves`` random stones, the first in the board's central third, each next one touching a stone."""
     game = Gomoku(size, rule, n_in_row)
     low, high = size // 3, size - size // 3
     if moves > 0:
@@ -70,7 +71,7 @@ def balanced_openings(size: int, rule: str, n_in_row: int, count: int, moves: in
     for attempt in range(max(count, 1) * MAX_TRIES_PER_OPENING):
         if len(chosen) == count:
             break
-        game = _random_opening(size, rule, n_in_row, moves, rng)
+        game = random_opening(size, rule, n_in_row, moves, rng)
         key = tuple(game.moves)
         if key in seen or game.winner != ONGOING:
             continue

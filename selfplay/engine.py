@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from azero import mcts
+from azero.openings import random_opening
 from azero.search import SearchConfig, Searcher
 from games.constants import BLACK, DRAW, ONGOING, WHITE
 from games.gomoku import Gomoku
@@ -25,6 +26,10 @@ class SelfPlayConfig:
     fast_simulations: int = 40  # a fast search (KataGo's playout cap randomization); equal to simulations turns it off
     full_search_fraction: float = 0.25  # share of moves searched in full
     temperature_moves: int = 8  # moves drawn in proportion to visits before playing the most visited
+    # Opening diversity: this share of games starts from 1..random_opening_moves random stones near the
+    # centre (placed unsearched, so they are no training targets), so the net does not learn one game.
+    random_opening_fraction: float = 0.0
+    random_opening_moves: int = 4
     resign_threshold: float = -0.95  # resign when the root value for the side to move falls below; -1 = never
     no_resign_fraction: float = 0.1  # games played out regardless, to measure how often resigning was wrong
     games_per_worker: int = 64  # games played at once by one worker (the network batch)
@@ -39,6 +44,8 @@ class SelfPlayConfig:
             raise ValueError("selfplay.full_search_fraction must be in (0, 1]")
         if not 0.0 <= self.no_resign_fraction <= 1.0:
             raise ValueError("selfplay.no_resign_fraction must be in [0, 1]")
+        if not 0.0 <= self.random_opening_fraction <= 1.0 or self.random_opening_moves < 1:
+            raise ValueError("selfplay.random_opening_fraction must be in [0, 1] and random_opening_moves at least 1")
         if self.games_per_worker < 1 or self.workers < 0 or self.temperature_moves < 0:
             raise ValueError("selfplay.games_per_worker must be at least 1, workers and temperature_moves not negative")
 
@@ -94,7 +101,14 @@ class SelfPlayEngine:
         self.length_total = 0
 
     def _new_game(self, g: int) -> _Slot:
-        slot = _Slot(Gomoku(self.size, self.rule, self.n_in_row))
+        cfg = self.config
+        if cfg.random_opening_fraction and self.rng.random() < cfg.random_opening_fraction:
+            stones = int(self.rng.integers(1, cfg.random_opening_moves + 1))
+            slot = _Slot(random_opening(self.size, self.rule, self.n_in_row, stones, self.rng))
+            if slot.game.winner != ONGOING:  # only possible on tiny boards with short rows
+                slot = _Slot(Gomoku(self.size, self.rule, self.n_in_row))
+        else:
+            slot = _Slot(Gomoku(self.size, self.rule, self.n_in_row))
         slot.may_resign = self.config.resign_threshold > -1 and self.rng.random() >= self.config.no_resign_fraction
         self.searcher.set_position(g, slot.game)
         self._begin_move(g, slot)

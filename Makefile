@@ -29,9 +29,11 @@ ARENA := $(BIN)/azero arena run --db $(RATINGS_DB) --games 40 --no-progress
 ratings: $(VENV)/.installed
 	$(ARENA) --candidate az:checkpoints/gomoku8.safetensors:sims=400 pure:5000 heuristic
 	$(ARENA) --candidate az:checkpoints/gomoku9.safetensors:sims=400 pure:10000 heuristic
+	$(ARENA) --candidate az:checkpoints/gomoku9.safetensors:sims=400 az:checkpoints/previous/gomoku9-v1.safetensors:sims=400
 	$(ARENA) --candidate az:checkpoints/gomoku15.safetensors:sims=800 pure:10000 heuristic
-	$(ARENA) --candidate az:checkpoints/gomoku15.safetensors:sims=200 az:checkpoints/previous/gomoku15-v1.safetensors:sims=200
+	$(ARENA) --candidate az:checkpoints/gomoku15.safetensors:sims=200 az:checkpoints/previous/gomoku15-v2.safetensors:sims=200
 	$(ARENA) --candidate az:checkpoints/renju15.safetensors:sims=400 pure:10000 heuristic
+	$(ARENA) --candidate az:checkpoints/renju15.safetensors:sims=400 az:checkpoints/previous/renju15-v1.safetensors:sims=400
 	$(BIN)/azero arena card --db $(RATINGS_DB) --readme README.md
 
 $(VENV)/.torch:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .arena import GameKind
-from .arena_store import ArenaError, ArenaStore, GameRow
+from .arena_store import ArenaError, ArenaStore, GameRow, label_setting
 from .ratings import DEFAULT_ANCHOR, DEFAULT_ANCHOR_ELO, Rating, fit_ratings
 
 PGN_RESULT = {"black": "1-0", "white": "0-1", "draw": "1/2-1/2"}
@@ -31,11 +31,6 @@ def pick_kind(store: ArenaStore, rule: str | None = None, size: int | None = Non
         raise ArenaError(f"{store.path} holds several kinds of game: {listed}; choose one with --rule and --size")
     rule, size, n_in_row, _ = kinds[0]
     return GameKind(rule, size, n_in_row)
-
-
-def label_setting(label: str) -> str:
-    """The search setting of a checkpoint player's label: '800' from 'gomoku15@800' or 'gomoku15@800~1a2b3c4d'."""
-    return label.rsplit("@", 1)[-1].split("~", 1)[0]
 
 
 def results(games: list[GameRow]) -> list[tuple[str, str, float]]:

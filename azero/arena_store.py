@@ -122,6 +122,11 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def label_setting(label: str) -> str:
+    """The search setting of a checkpoint player's label: '800' from 'gomoku15@800' or 'gomoku15@800~1a2b3c4d'."""
+    return label.rsplit("@", 1)[-1].split("~", 1)[0]
+
+
 def _checkpoint_facts(spec: PlayerSpec) -> dict:
     """Identity and facts of an ``az:`` player, read from the file's header (no weights are built)."""
     from .checkpoint import CheckpointError, read_info, resolve_checkpoint
@@ -248,6 +253,30 @@ class ArenaStore:
                     (facts["key"], label, facts["kind"], facts["spec"], facts["checkpoint_sha256"], facts["rule"],
                      facts["size"], facts["n_in_row"], facts["step"], facts["run"], time.time()))
         return self.player_by_key(facts["key"])
+
+    def name_checkpoint(self, sha: str, stem: str) -> None:
+        """Show every player of the checkpoint file ``sha`` as ``STEM@SETTING`` from now on.
+
+        A label is given when a file is first seen, from its path then; a
+        shipped network later moves (``checkpoints/NAME`` to
+        ``checkpoints/previous/NAME-vK``) and a new file takes its name, so the
+        ratings card names the files after where they are now.  Identity (the
+        key) and every game stay as they were.
+        """
+        with self._transaction():
+            rows = self.db.execute("SELECT id, key, label FROM players WHERE key LIKE ?", (f"az:{sha}:%",)).fetchall()
+            for player_id, key, label in rows:
+                wanted = f"{stem}@{label_setting(label)}"
+                if wanted == label:
+                    continue
+                holder = self.db.execute("SELECT id FROM players WHERE label = ?", (wanted,)).fetchone()
+                if holder is not None:  # another file holds the name: move it aside under its own hash
+                    other_key = self.db.execute("SELECT key FROM players WHERE id = ?", holder).fetchone()[0]
+                    aside = f"{wanted}~{other_key.split(':')[1][:8]}"
+                    if self.db.execute("SELECT 1 FROM players WHERE label = ?", (aside,)).fetchone():
+                        continue
+                    self.db.execute("UPDATE players SET label = ? WHERE id = ?", (aside, holder[0]))
+                self.db.execute("UPDATE players SET label = ? WHERE id = ?", (wanted, player_id))
 
     def player_by_key(self, key: str) -> PlayerRecord:
         row = self.db.execute(f"SELECT {_PLAYER_COLUMNS} FROM players WHERE key = ?", (key,)).fetchone()

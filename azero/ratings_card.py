@@ -9,7 +9,9 @@ project's targets with whether the games meet them, and the Elo-against-
 training-step plot where the database holds a run's checkpoints.
 
 A shipped file is recognised in the database by its SHA-256, so games of
-an older file under the same name never count for a newer one.
+an older file under the same name never count for a newer one; the card
+also renames the players of the shipped files and of their earlier versions
+(``previous/NAME-vK``) after where those files are now.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ from pathlib import Path
 from games.atomic import atomic_write_text
 
 from .arena import GameKind
-from .arena_report import label_setting, plot_elo, rate, record, results
-from .arena_store import ArenaStore, PlayerRecord, file_sha256
+from .arena_report import plot_elo, rate, record, results
+from .arena_store import ArenaStore, PlayerRecord, file_sha256, label_setting
 from .checkpoint import CheckpointInfo, read_info
 from .play_choices import SHIPPED
 from .ratings import DEFAULT_ANCHOR, Rating
@@ -155,6 +157,21 @@ def _section(store: ArenaStore, directory: Path, name: str, path: Path,
     return lines, row, plot
 
 
+def _name_files(store: ArenaStore, directory: Path) -> None:
+    """Label the shipped files and their earlier versions after where they are now (``gomoku15``, ``gomoku15-v2``).
+
+    Earlier versions first: a file that moved to ``previous/`` gives up its
+    old name before the new file under that name takes it.
+    """
+    names = dict.fromkeys(SHIPPED.values())
+    for path in [p for name in names for p in previous_versions(directory, name)]:
+        store.name_checkpoint(file_sha256(path), path.stem)
+    for name in names:
+        path = directory / f"{name}.safetensors"
+        if path.is_file():
+            store.name_checkpoint(file_sha256(path), name)
+
+
 def _relative(path: Path, start: Path) -> str:
     try:
         return path.resolve().relative_to(start.resolve()).as_posix()
@@ -184,16 +201,21 @@ def _target_lines(store: ArenaStore, name: str, mine: list[PlayerRecord], scored
     if not previous:
         return lines
     old_by_setting = {label_setting(p.label): p.label for p in shipped_players(store, file_sha256(previous[-1]))}
+    compared = False
     for player in mine:
         old = old_by_setting.get(label_setting(player.label))
-        if old is None or player.label not in by_label or old not in by_label:
+        if old is None or player.label not in by_label or old not in by_label or not record(scored, player.label, old).games:
             continue
+        compared = True
         gap = by_label[player.label].elo - by_label[old].elo
         rec = record(scored, player.label, old)
         met = gap >= PREVIOUS_VERSION_ELO and rec.games >= MIN_GAMES
         lines.append((f"| ≥{PREVIOUS_VERSION_ELO:.0f} Elo above the previous version `{old}` | {rec.games} | "
                       f"{_fmt_elo(gap)} Elo ({rec.text()} head to head, {100 * rec.score:.1f}%) | "
                       f"{'yes' if met else 'no'} |", met))
+    if not compared:
+        lines.append((f"| ≥{PREVIOUS_VERSION_ELO:.0f} Elo above the previous version `{previous[-1].stem}` | 0 | "
+                      "not played head to head | no |", False))
     return lines
 
 
@@ -222,6 +244,7 @@ def write_card(db_path: str | Path, directory: str | Path = "checkpoints", out: 
     summary: list[str] = []
     plots: list[tuple[str, Path]] = []
     with ArenaStore(db_path) as store:
+        _name_files(store, directory)
         for name in dict.fromkeys(SHIPPED.values()):
             path = directory / f"{name}.safetensors"
             if path.is_file():

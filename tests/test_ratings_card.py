@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from azero.arena_store import ArenaStore
@@ -110,8 +112,30 @@ def test_games_of_an_older_file_under_the_same_name_never_count(shipped, tmp_pat
         play(store, f"az:{old}:sims=400", "pure:5000", losses=40)
         play(store, f"az:{path}:sims=400", "pure:5000", wins=40)
     text = card_text(directory, db)
-    assert "| gomoku8@400~" in text and "| 40/0/0 | 100.0% |" in text
+    assert "| gomoku8@400 | pure:5000 | 40/0/0 | 100.0% |" in text  # the shipped file takes the plain name
     assert "0/0/40" not in text.split("Games of the shipped")[1].split("Targets")[0]
+
+
+def test_a_version_moved_to_previous_and_its_successor_are_named_after_where_they_are_now(shipped, tmp_path):
+    directory, path, previous = shipped
+    db = tmp_path / "arena.sqlite"
+    # The first version was rated while it was checkpoints/gomoku8; then it moved to previous/gomoku8-v1
+    # and a new file took its name (and, arriving second, got a hash-suffixed label).
+    first_version = tmp_path / "then" / "gomoku8.safetensors"
+    first_version.parent.mkdir()
+    shutil.copy(previous, first_version)
+    with ArenaStore(db) as store:
+        play(store, f"az:{first_version}:sims=400", "heuristic", wins=10, losses=30)
+        play(store, f"az:{path}:sims=400", "heuristic", wins=39, losses=1)
+        play(store, f"az:{path}:sims=400", f"az:{previous}:sims=400", wins=36, losses=4)
+        assert {p.label for p in store.players()} >= {"gomoku8@400", "gomoku8@400~" + store.players()[2].key[3:11]}
+    text = card_text(directory, db)
+    assert "| gomoku8@400 | heuristic | 39/0/1 | 97.5% |" in text
+    assert "| gomoku8@400 | gomoku8-v1@400 | 36/0/4 | 90.0% |" in text
+    assert "| gomoku8-v1@400 |" in text and "~" not in text
+    with ArenaStore(db) as store:  # the games are untouched: 40 + 40 + 40
+        assert len(store.games("freestyle", SIZE, 5)) == 120
+    assert card_text(directory, db) == text  # naming again changes nothing
 
 
 def test_a_run_s_checkpoints_in_the_database_give_the_elo_plot(shipped, tmp_path):

@@ -180,7 +180,10 @@ def test_the_readme_block_gets_the_summary_table_and_plot_and_nothing_else_chang
     assert text.startswith("# Title\n\nbefore\n<!-- ratings:start") and text.endswith("<!-- ratings:end -->\nafter\n")
     assert "old table" not in text
     row = next(line for line in text.splitlines() if line.startswith("| `gomoku8`"))
-    assert "freestyle 8x8 | 1x8 | 5,678 games, 1.50 h |" in row and "at 400 simulations (80 games) | 1 of 1 |" in row
+    # 1 of 2: pure:5000 is beaten, but the previous version (previous/gomoku8-v1) was never played
+    assert "freestyle 8x8 | 1x8 | 5,678 games, 1.50 h |" in row and "at 400 simulations (80 games) | 1 of 2 |" in row
+    assert "| ≥200 Elo above the previous version `gomoku8-v1` | 0 | not played head to head | no |" in \
+        (directory / "RATINGS.md").read_text()
     assert "![Elo against training step, gomoku8](checkpoints/elo-gomoku8.png)" in text
     assert "[checkpoints/RATINGS.md](checkpoints/RATINGS.md)" in text
     readme.write_text("# no block here\n")

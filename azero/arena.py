@@ -178,43 +178,75 @@ def _init_worker() -> None:
         pass
 
 
-def play_task(task: Task, on_game=None) -> None:
-    """Play one task's games, storing each as it ends (then calling ``on_game(finished)``)."""
+@dataclass
+class PlayedGame:
+    """One finished game of a task, as the database stores it (players as specs, not ids)."""
+
+    scheduled: ScheduledGame
+    moves: list[int]
+    winner: int
+    reason: str
+    detail: str
+    seconds: float
+
+    def store(self, store: ArenaStore, kind: GameKind, ids: dict[str, int]) -> bool:
+        """Record it under its schedule key (False if that game was already stored)."""
+        first, second = self.scheduled.first, self.scheduled.second
+        black, white = (first, second) if self.scheduled.first_colour == BLACK else (second, first)
+        return store.record_game(black=ids[black], white=ids[white], rule=kind.rule, size=kind.size,
+                                 n_in_row=kind.n_in_row, opening=list(self.scheduled.opening), moves=self.moves,
+                                 winner=self.winner, reason=self.reason, detail=self.detail, seconds=self.seconds,
+                                 schedule_key=self.scheduled.key)
+
+
+def play_games_of(task: Task, on_game) -> None:
+    """Play one task's games at once, calling ``on_game(PlayedGame)`` as each ends; no database needed."""
     from .match import play_games
     from .players import make_player
 
-    global _worker_store
-    if _worker_store is None or str(_worker_store.path) != task.db_path:
-        _worker_store = ArenaStore(task.db_path)
-    store = _worker_store
     kind = task.kind
-    ids = {spec: store.register(spec, task.turn_ms).id for spec in (task.first, task.second)}
     game = (kind.rule, kind.size, kind.n_in_row)
     first = make_player(task.first, seed=task.seed, device=task.device, turn_ms=task.turn_ms, game=game)
     second = make_player(task.second, seed=task.seed + 1, device=task.device, turn_ms=task.turn_ms, game=game)
-    def store_game(finished) -> None:
-        scheduled = task.games[finished.index]
-        black, white = (task.first, task.second) if scheduled.first_colour == BLACK else (task.second, task.first)
-        store.record_game(black=ids[black], white=ids[white], rule=kind.rule, size=kind.size, n_in_row=kind.n_in_row,
-                          opening=list(scheduled.opening), moves=finished.game.moves, winner=finished.winner,
-                          reason=finished.reason, detail=finished.detail, seconds=finished.seconds,
-                          schedule_key=scheduled.key)
-        if on_game is not None:
-            on_game(finished)
+
+    def finished_game(finished) -> None:
+        on_game(PlayedGame(task.games[finished.index], list(finished.game.moves), finished.winner, finished.reason,
+                           finished.detail, finished.seconds))
 
     try:
         play_games(first, second, [list(g.opening) for g in task.games], [g.first_colour for g in task.games],
-                   kind.size, kind.rule, kind.n_in_row, on_finish=store_game)
+                   kind.size, kind.rule, kind.n_in_row, on_finish=finished_game)
     finally:
         first.close()
         second.close()
 
 
+def play_task(task: Task, on_game=None) -> None:
+    """Play one task's games, storing each as it ends (then calling ``on_game(played)``)."""
+    global _worker_store
+    if _worker_store is None or str(_worker_store.path) != task.db_path:
+        _worker_store = ArenaStore(task.db_path)
+    store = _worker_store
+    ids = {spec: store.register(spec, task.turn_ms).id for spec in (task.first, task.second)}
+
+    def store_game(played: PlayedGame) -> None:
+        played.store(store, task.kind, ids)
+        if on_game is not None:
+            on_game(played)
+
+    play_games_of(task, store_game)
+
+
 def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_per_pairing: int,
                    candidate: str | None = None, workers: int = 1, opening_stones: int | None = None,
                    opening_seed: int = 0, openings: list[list[int]] | None = None, turn_ms: int = 1000,
-                   device: str = "cpu", progress: bool = True, stop=None, announce=None) -> RunSummary:
+                   device: str = "cpu", progress: bool = True, stop=None, announce=None,
+                   backend: str = "local", address: str | None = None) -> RunSummary:
     """Play every scheduled game not yet in the database; Ctrl-C stops cleanly (run again to resume).
+
+    ``backend`` "local" plays in this machine's processes (``workers`` of
+    them); "ray" on the Ray cluster at ``address`` (:mod:`azero.ray_backend`;
+    ``workers`` None means one task per CPU of the cluster).
 
     ``stop()``, when given, is asked after every game; True stops the tournament as Ctrl-C does
     (the training loop passes its own interrupt flag, since it handles SIGINT itself).
@@ -251,7 +283,11 @@ def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_
 
     missing_keys = [g.key for g in missing]
     try:
-        if workers <= 1 or len(tasks) <= 1:
+        if backend == "ray":
+            from .ray_backend import run_arena_tasks
+
+            run_arena_tasks(tasks, workers, str(db_path), missing_keys, bar, address)
+        elif workers <= 1 or len(tasks) <= 1:
             for task in tasks:
                 play_task(task, on_game=count)
         else:

@@ -213,6 +213,11 @@ def _add_arena_parser(commands) -> None:
     run.add_argument("--openings", metavar="FILE", help="openings from a file instead, one per line ('h8 i9 j8')")
     run.add_argument("--turn-ms", type=int, default=1000, help="time per move for pbrain: engines, in ms (default: %(default)s)")
     run.add_argument("--device", default="cpu", help="where az: players run their nets (default: %(default)s)")
+    run.add_argument("--backend", choices=("local", "ray"), default="local",
+                     help="local: this machine's processes; ray: a Ray cluster, pip install 'azero[ray]' "
+                          "(default: %(default)s)")
+    run.add_argument("--address", help="with --backend ray: the cluster to join, e.g. HEAD:6379 or auto "
+                     "(default: RAY_ADDRESS, else a Ray instance on this machine)")
     run.add_argument("--anchor", default=DEFAULT_ANCHOR, help="reference player of the final table (default: %(default)s)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -404,16 +409,27 @@ def run_arena_run(args: argparse.Namespace) -> None:
         from azero.network import pick_device
 
         pick_device(args.device)  # a device that is not here: one line now, not a worker's traceback later
-    workers = args.workers or default_workers()
+    if args.address and args.backend != "ray":
+        raise CommandError("--address names a Ray cluster: use it with --backend ray")
+    if args.backend == "ray":
+        from azero.ray_backend import cluster_cpus, connect
+
+        try:
+            workers = args.workers or cluster_cpus(connect(args.address))
+        except ArenaError as error:
+            raise CommandError(str(error)) from None
+    else:
+        workers = args.workers or default_workers()
     def announce(planned) -> None:
         print(f"arena: {kind.rule} {kind.size}x{kind.size}, {len(specs) + bool(args.candidate)} players, "
-              f"{planned.scheduled} games ({planned.already_played} already stored), {workers} workers, "
-              f"database {args.db}", file=sys.stderr, flush=True)
+              f"{planned.scheduled} games ({planned.already_played} already stored), {workers} "
+              f"{'Ray tasks at once' if args.backend == 'ray' else 'workers'}, database {args.db}",
+              file=sys.stderr, flush=True)
 
     summary = run_tournament(args.db, specs, kind, args.games, candidate=args.candidate, workers=workers,
                              opening_stones=args.opening_stones, opening_seed=args.opening_seed, openings=openings,
                              turn_ms=args.turn_ms, device=args.device, progress=not args.no_progress,
-                             announce=announce)
+                             announce=announce, backend=args.backend, address=args.address)
     endings = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.reasons.items())) or "none"
     print(f"played {summary.played} games this time (endings: {endings}); {summary.already_played} of "
           f"{summary.scheduled} were already stored", file=sys.stderr)

@@ -131,8 +131,12 @@ def pinned(spec: str) -> str:
         return parsed.text
     from .checkpoint import resolve_checkpoint
 
-    options = parsed.text[len("az:") + len(parsed.path):]
-    return f"az:{resolve_checkpoint(parsed.path)}{options}"
+    return with_checkpoint(parsed, resolve_checkpoint(parsed.path))
+
+
+def with_checkpoint(parsed: PlayerSpec, path) -> str:
+    """An ``az:`` spec with its checkpoint file replaced by ``path`` and its options kept."""
+    return f"az:{path}{parsed.text[len('az:') + len(parsed.path):]}"
 
 
 @dataclass

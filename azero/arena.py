@@ -305,6 +305,19 @@ def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_
     return summary
 
 
+class StoredProgress:
+    """Moves the progress bar to the count of these games in the database, the one record every backend shares."""
+
+    def __init__(self, store: ArenaStore, keys: list[str], bar):
+        self.store, self.keys, self.bar, self.shown = store, keys, bar, 0
+
+    def __call__(self) -> None:
+        if self.bar is not None:
+            stored = len(self.store.endings(self.keys))
+            self.bar.update(stored - self.shown)
+            self.shown = stored
+
+
 def _run_in_pool(tasks: list[Task], workers: int, db_path: str, keys: list[str], bar) -> None:
     """Tasks in worker processes; progress is read from the database, the only thing they share.
 
@@ -321,15 +334,7 @@ def _run_in_pool(tasks: list[Task], workers: int, db_path: str, keys: list[str],
     context = mp.get_context("spawn")  # fork after torch/numba threads have started is unsafe
     executor = ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context, initializer=_init_worker)
     watcher = ArenaStore(db_path)
-    shown = 0
-
-    def show_progress() -> None:
-        nonlocal shown
-        if bar is not None:
-            stored = len(watcher.endings(keys))
-            bar.update(stored - shown)
-            shown = stored
-
+    show_progress = StoredProgress(watcher, keys, bar)
     try:
         pending = {executor.submit(play_task, task) for task in tasks}
         while pending:

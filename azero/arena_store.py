@@ -127,6 +127,11 @@ def label_setting(label: str) -> str:
     return label.rsplit("@", 1)[-1].split("~", 1)[0]
 
 
+def _hash_suffixed(label: str, identity: str) -> str:
+    """A label told apart from another file's by the start of its hash: 'gomoku15@800~1a2b3c4d'."""
+    return f"{label}~{identity[:8]}"
+
+
 def _checkpoint_facts(spec: PlayerSpec) -> dict:
     """Identity and facts of an ``az:`` player, read from the file's header (no weights are built)."""
     from .checkpoint import CheckpointError, read_info, resolve_checkpoint
@@ -241,11 +246,12 @@ class ArenaStore:
                 label = facts["label"]
                 taken = {r[0] for r in self.db.execute("SELECT label FROM players WHERE substr(label, 1, ?) = ?",
                                                        (len(label), label))}
+                identity = facts["checkpoint_sha256"] or facts["key"]
                 if label in taken:  # another file with the same name: tell them apart by hash
-                    label = f"{label}~{(facts['checkpoint_sha256'] or facts['key'])[:8]}"
+                    label = _hash_suffixed(label, identity)
                 number = 2
                 while label in taken:  # and the same file again under yet another setting
-                    label = f"{facts['label']}~{(facts['checkpoint_sha256'] or facts['key'])[:8]}#{number}"
+                    label = f"{_hash_suffixed(facts['label'], identity)}#{number}"
                     number += 1
                 self.db.execute(
                     "INSERT INTO players (key, label, kind, spec, checkpoint_sha256, rule, size, n_in_row, step, run, created)"
@@ -264,15 +270,15 @@ class ArenaStore:
         key) and every game stay as they were.
         """
         with self._transaction():
-            rows = self.db.execute("SELECT id, key, label FROM players WHERE key LIKE ?", (f"az:{sha}:%",)).fetchall()
-            for player_id, key, label in rows:
+            rows = self.db.execute("SELECT id, label FROM players WHERE checkpoint_sha256 = ?", (sha,)).fetchall()
+            for player_id, label in rows:
                 wanted = f"{stem}@{label_setting(label)}"
                 if wanted == label:
                     continue
-                holder = self.db.execute("SELECT id FROM players WHERE label = ?", (wanted,)).fetchone()
+                holder = self.db.execute("SELECT id, COALESCE(checkpoint_sha256, key) FROM players WHERE label = ?",
+                                         (wanted,)).fetchone()
                 if holder is not None:  # another file holds the name: move it aside under its own hash
-                    other_key = self.db.execute("SELECT key FROM players WHERE id = ?", holder).fetchone()[0]
-                    aside = f"{wanted}~{other_key.split(':')[1][:8]}"
+                    aside = _hash_suffixed(wanted, holder[1])
                     if self.db.execute("SELECT 1 FROM players WHERE label = ?", (aside,)).fetchone():
                         continue
                     self.db.execute("UPDATE players SET label = ? WHERE id = ?", (aside, holder[0]))

@@ -204,11 +204,13 @@ def _target_lines(store: ArenaStore, name: str, mine: list[PlayerRecord], scored
     compared = False
     for player in mine:
         old = old_by_setting.get(label_setting(player.label))
-        if old is None or player.label not in by_label or old not in by_label or not record(scored, player.label, old).games:
+        if old is None or player.label not in by_label or old not in by_label:
+            continue
+        rec = record(scored, player.label, old)
+        if not rec.games:
             continue
         compared = True
         gap = by_label[player.label].elo - by_label[old].elo
-        rec = record(scored, player.label, old)
         met = gap >= PREVIOUS_VERSION_ELO and rec.games >= MIN_GAMES
         lines.append((f"| ≥{PREVIOUS_VERSION_ELO:.0f} Elo above the previous version `{old}` | {rec.games} | "
                       f"{_fmt_elo(gap)} Elo ({rec.text()} head to head, {100 * rec.score:.1f}%) | "

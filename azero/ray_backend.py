@@ -21,7 +21,7 @@ from pathlib import Path
 
 from games.atomic import atomic_write_bytes
 
-from .arena import PlayedGame, Task
+from .arena import PlayedGame, StoredProgress, Task
 from .arena_store import ArenaError, ArenaStore, file_sha256
 from .players import parse_spec, with_checkpoint
 
@@ -71,8 +71,7 @@ def _play_remote(task: Task, checkpoints: dict[str, tuple[str, object]]) -> list
     _init_worker()
     local = {}
     for spec, (sha, ref) in checkpoints.items():
-        data = ray.get(ref) if isinstance(ref, ray.ObjectRef) else ref
-        local[spec] = with_checkpoint(parse_spec(spec), _checkpoint_on_this_node(sha, data))
+        local[spec] = with_checkpoint(parse_spec(spec), _checkpoint_on_this_node(sha, ray.get(ref)))
     here = dataclasses.replace(task, first=local.get(task.first, task.first), second=local.get(task.second, task.second))
     played: list[PlayedGame] = []
     play_games_of(here, played.append)  # each game keeps its ScheduledGame: the driver's specs and key
@@ -98,7 +97,7 @@ def run_arena_tasks(tasks: list[Task], workers: int | None, db_path: str, keys: 
                     shipped[spec] = (file_sha256(path), ray.put(path.read_bytes()))
         queue = [(task, 0) for task in tasks]
         running: dict = {}
-        shown = 0
+        show_progress = StoredProgress(store, keys, bar)
         try:
             while queue or running:
                 while queue and len(running) < limit:
@@ -115,20 +114,17 @@ def run_arena_tasks(tasks: list[Task], workers: int | None, db_path: str, keys: 
                     except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
                             ray.exceptions.ActorDiedError, ray.exceptions.ObjectLostError,
                             ray.exceptions.TaskUnschedulableError) as error:
-                        queue.append((_unplayed(store, task), tries + 1))
                         if tries + 1 > TASK_RETRIES:
                             raise ArenaError(f"a Ray task of {task.first} against {task.second} was lost "
                                              f"{tries + 1} times ({type(error).__name__}); every finished game "
                                              "is stored: run the same command again to play the rest") from None
+                        queue.append((_unplayed(store, task), tries + 1))
                         continue
                     except ray.exceptions.RayTaskError as error:
                         raise error.as_instanceof_cause() from None
                     for game in played:
                         game.store(store, task.kind, ids)
-                if bar is not None:
-                    stored = len(store.endings(keys))
-                    bar.update(stored - shown)
-                    shown = stored
+                show_progress()
         finally:
             for ref in running:
                 ray.cancel(ref, force=True)

@@ -28,7 +28,7 @@ from torch.nn import functional as F
 from games.atomic import atomic_write_text
 from games.constants import rule_code
 from selfplay.replay import ReplayWindow
-from selfplay.shards import ShardError, list_shards, read_shard
+from selfplay.shards import ShardError, list_shards, read_shard, remove_unfinished_shards
 from selfplay.worker import worker_main
 
 from .checkpoint import (CheckpointError, CheckpointInfo, load_checkpoint, load_tensors, read_latest, save_checkpoint,
@@ -389,6 +389,7 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, c
     atomic_write_text(folder.config, config.to_toml())
     learner.fill_window_from_disk()
 
+    remove_unfinished_shards(folder.shards)  # left by workers of a crashed earlier session
     context = multiprocessing.get_context("spawn")
     stop_event = context.Event()
     workers = [
@@ -417,6 +418,7 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, c
                 break
             for i, process in enumerate(workers):
                 if not process.is_alive() and not stop_event.is_set():
+                    remove_unfinished_shards(folder.shards, worker=i)  # its games in flight are dropped
                     log(f"self-play worker {i} stopped (exit code {process.exitcode}); starting a new one")
                     workers[i] = _start_worker(context, i, folder, config, stop_event, seed=int(time.time()) + i)
             learner.ingest_new_shards()

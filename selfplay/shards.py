@@ -114,6 +114,20 @@ def read_shard(path: Path, size: int | None = None) -> Shard:
     return shard
 
 
+def remove_unfinished_shards(directory: Path, worker: int | None = None) -> int:
+    """Delete the temporary files of shard writes that never finished (one worker's, or all); return how many.
+
+    A worker killed between writing a shard's temporary file and renaming it
+    leaves one behind; nothing reads it, but over many crashes they pile up.
+    Call this only when the writer is known to be dead.
+    """
+    who = "*" if worker is None else f"*-w{worker:03d}"
+    stale = list(Path(directory).glob(f".{who}{SHARD_SUFFIX}.*.tmp"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
 def list_shards(directory: Path) -> list[Path]:
     """Finished shards in write order (temporary files of a write in progress are not listed)."""
     return sorted(p for p in Path(directory).glob(f"*{SHARD_SUFFIX}") if not p.name.startswith("."))

@@ -34,7 +34,7 @@ from azero.planes import LAST_MOVE, NUM_PLANES, OPPONENT, OWN, encode
 from games.constants import BLACK, FREESTYLE, RENJU, WHITE
 from games.renju import forbidden_mask
 from selfplay.replay import ReplayWindow, apply_symmetry
-from selfplay.shards import Shard, list_shards, read_shard
+from selfplay.shards import Shard, list_shards, read_shard, remove_unfinished_shards
 from tiny_nets import tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
@@ -398,6 +398,86 @@ def test_kill_9_then_resume(fresh_run, tmp_path, spawn):
     assert read_table(run, "train")["step"][-1] == limit
 
 
+@needs_proc
+@pytest.mark.timeout(600)
+def test_a_killed_selfplay_worker_is_replaced_and_training_goes_on(fresh_run, tmp_path, spawn):
+    """SIGKILL the (local, multiprocessing) self-play worker mid-game: the learner starts a new one and trains on.
+
+    A low train.train_ratio makes the learner wait for data (a step per 160 new positions), so the step
+    limit can only be reached with games from the replacement worker, whatever the machine's speed.
+    """
+    from selfplay.worker import SHARD_POSITIONS
+
+    run = copy_run(fresh_run, tmp_path)
+    ratio = 0.1
+
+    def max_step(positions: int) -> int:
+        """The learner steps while samples (16 a step) < ratio * positions."""
+        return math.ceil(ratio * positions / 16)
+
+    def on_disk() -> int:
+        return sum(read_shard(p, SIZE).positions for p in list_shards(run / "shards"))
+
+    # The killed worker writes about one shard before the kill; the limit needs more than two full ones.
+    limit = math.ceil(max_step(on_disk() + 2 * (SHARD_POSITIONS + 400)) / CHECKPOINT_EVERY) * CHECKPOINT_EVERY
+    old_shards = {p.name for p in list_shards(run / "shards")}
+    process = spawn(train_command(run, "--minutes", "5", "--steps", str(limit), f"train.train_ratio={ratio}"),
+                    tmp_path / "train.log")
+    learner = process.proc.pid
+
+    def workers() -> list[int]:
+        """Living self-play processes: the learner's 'spawn' children (not its resource tracker)."""
+        process.scan()
+        return [pid for pid in process.living_descendants()
+                if (_proc_table_one(pid) or (0,))[0] == learner and "spawn_main" in _cmdline(pid)]
+
+    def temporary_files() -> list[str]:
+        return [p.name for p in (run / "shards").iterdir() if p.name.startswith(".") or not p.name.endswith(".npz")]
+
+    # The worker is in its game loop (it has written games), so it has games in flight.
+    process.wait_for(lambda: workers() and any(p.name not in old_shards for p in list_shards(run / "shards")),
+                     START_TIMEOUT, "running self-play worker with a new shard")
+    [victim] = workers()
+    assert victim != learner
+    victim_start = process.seen[victim]
+    os.kill(victim, signal.SIGKILL)
+    killed_ns = time.time_ns()
+    step_at_kill = latest_step(run)
+    process.wait_for(lambda: not _alive(victim, victim_start), 30, "end of the killed worker")
+    shards_at_kill = {p.name for p in list_shards(run / "shards")}
+    positions_at_kill = on_disk()
+    assert max_step(positions_at_kill) < limit, (
+        f"the killed worker wrote {positions_at_kill} positions: enough to reach step {limit} without a new worker")
+
+    replaced = f"self-play worker 0 stopped (exit code -{int(signal.SIGKILL)}); starting a new one"
+    process.wait_for(lambda: replaced in process.log(), 60, f"log line {replaced!r}")
+    # Killed at any moment, it may have left the temporary file of a shard it was writing: the learner deletes it.
+    assert temporary_files() == [], "a half-written shard was left behind" 
+    process.wait_for(lambda: [pid for pid in workers() if pid != victim], 60, "new self-play worker")
+    [successor] = workers()
+    assert successor != victim and successor != learner
+
+    def new_shards() -> list[Path]:
+        return [p for p in list_shards(run / "shards") if p.name not in shards_at_kill]
+
+    process.wait_for(lambda: new_shards() and latest_step(run) > step_at_kill, START_TIMEOUT,
+                     "new shard and new checkpoint after the kill")
+    assert all(int(p.name.split("-")[0]) > killed_ns for p in new_shards())
+
+    assert process.wait(START_TIMEOUT + 120) == 0, process.tail()
+    log = process.log()
+    assert "Traceback" not in log, log[-3000:]
+    assert log.count("starting a new one") == 1, log[-3000:]  # the new worker ran to the end
+    step, games = stopped_line(log)
+    assert step == limit == latest_step(run)
+    load_checkpoint(latest(run)[1], "freestyle", SIZE, N_IN_ROW)
+    process.wait_descendants_gone(WORKERS_EXIT_TIMEOUT)
+    # Every shard reads back; the killed worker's games in flight were dropped, not half written.
+    shards = check_shards(run)
+    assert games == sum(s.games for s in shards), "the learner counted other games than those on disk"
+    assert temporary_files() == [], "a half-written shard was left behind"
+
+
 # -- Ctrl-C -----------------------------------------------------------------------------------------------
 
 
@@ -749,6 +829,29 @@ def test_window_keeps_only_the_newest_positions():
     planes, _, _ = window.sample(200, rng)
     sampled = {int((planes[b, OWN] + planes[b, OPPONENT]).sum()) - 1 for b in range(200)}
     assert sampled == set(range(28, 38)), "samples come from the newest positions only, all of them"
+
+
+KILLED_MID_WRITE = """
+import os, signal, sys
+from pathlib import Path
+import numpy as np
+from selfplay.shards import Shard, write_shard
+empty = {name: np.zeros(0, np.int8) for name in Shard.__dataclass_fields__ if name != "meta"}
+os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)  # the worker dies between write and rename
+write_shard(Path(sys.argv[1]), Shard(**empty, meta={}), worker=int(sys.argv[2]))
+"""
+
+
+def test_the_temporary_file_of_a_worker_killed_mid_write_is_removed_for_that_worker_only(tmp_path):
+    for worker in (0, 1):
+        killed = subprocess.run([sys.executable, "-c", KILLED_MID_WRITE, str(tmp_path), str(worker)])
+        assert killed.returncode == -signal.SIGKILL
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len(left) == 2 and all(name.startswith(".") and name.endswith(".tmp") for name in left), left
+    assert list_shards(tmp_path) == []  # never read as a shard
+    assert remove_unfinished_shards(tmp_path, worker=1) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [left[0]] and "-w000" in left[0]  # worker 0 may still be writing
+    assert remove_unfinished_shards(tmp_path) == 1 and list(tmp_path.iterdir()) == []
 
 
 def test_window_counts_every_position_added():

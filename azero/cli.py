@@ -58,6 +58,15 @@ def _add_rule_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-in-row", type=int, default=5, help="stones in a row to win (default: %(default)s)")
 
 
+def _add_backend_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """--backend and --address, the same for every command that can spread work over a Ray cluster."""
+    parser.add_argument("--backend", choices=("local", "ray"), default="local",
+                        help=f"where {what}: local = this machine's processes; ray = a Ray cluster, "
+                             "pip install 'azero[ray]' (default: %(default)s)")
+    parser.add_argument("--address", help="with --backend ray: the cluster to join, e.g. HEAD:6379 or auto "
+                        "(default: RAY_ADDRESS, else a Ray instance on this machine)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="azero",
@@ -109,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--print-config", action="store_true", help="print the full configuration and exit")
     train.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     train.add_argument("--no-progress", action="store_true", help="no live status line (for logs)")
+    _add_backend_arguments(train, "self-play runs")
     train.set_defaults(handler=run_train)
 
     bench = commands.add_parser(
@@ -213,11 +223,7 @@ def _add_arena_parser(commands) -> None:
     run.add_argument("--openings", metavar="FILE", help="openings from a file instead, one per line ('h8 i9 j8')")
     run.add_argument("--turn-ms", type=int, default=1000, help="time per move for pbrain: engines, in ms (default: %(default)s)")
     run.add_argument("--device", default="cpu", help="where az: players run their nets (default: %(default)s)")
-    run.add_argument("--backend", choices=("local", "ray"), default="local",
-                     help="local: this machine's processes; ray: a Ray cluster, pip install 'azero[ray]' "
-                          "(default: %(default)s)")
-    run.add_argument("--address", help="with --backend ray: the cluster to join, e.g. HEAD:6379 or auto "
-                     "(default: RAY_ADDRESS, else a Ray instance on this machine)")
+    _add_backend_arguments(run, "games run")
     run.add_argument("--anchor", default=DEFAULT_ANCHOR, help="reference player of the final table (default: %(default)s)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -333,16 +339,12 @@ def run_train(args: argparse.Namespace) -> None:
     if args.print_config:
         print(config.to_toml(), end="")
         return
-    from azero.network import pick_device
-    from azero.train import default_workers, train
+    from azero.train import train
 
-    device = pick_device(config.train.device)
     run_dir = Path(args.run) if args.run else Path("runs") / config.preset
     print(config.to_toml(), file=sys.stderr)
-    print(f"run folder {run_dir} | learner on {device} | {default_workers(config)} self-play workers | Ctrl-C stops "
-          f"(the same command resumes)", file=sys.stderr, flush=True)
     command = shlex.join(["azero", "train", "--preset", args.preset, "--run", str(run_dir), *args.overrides])
-    train(config, run_dir, progress=not args.no_progress, command=command)
+    train(config, run_dir, progress=not args.no_progress, command=command, backend=args.backend, address=args.address)
 
 
 def run_bench(args: argparse.Namespace) -> None:

@@ -53,7 +53,7 @@ def cluster_cpus(ray) -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
-def _checkpoint_on_this_node(sha: str, data: bytes) -> Path:
+def checkpoint_on_this_node(sha: str, data: bytes) -> Path:
     """The checkpoint's bytes as a local file named by their hash (written once per node, atomically)."""
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     path = CACHE_DIR / f"{sha}.safetensors"
@@ -71,7 +71,7 @@ def _play_remote(task: Task, checkpoints: dict[str, tuple[str, object]]) -> list
     _init_worker()
     local = {}
     for spec, (sha, ref) in checkpoints.items():
-        local[spec] = with_checkpoint(parse_spec(spec), _checkpoint_on_this_node(sha, ray.get(ref)))
+        local[spec] = with_checkpoint(parse_spec(spec), checkpoint_on_this_node(sha, ray.get(ref)))
     here = dataclasses.replace(task, first=local.get(task.first, task.first), second=local.get(task.second, task.second))
     played: list[PlayedGame] = []
     play_games_of(here, played.append)  # each game keeps its ScheduledGame: the driver's specs and key

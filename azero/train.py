@@ -88,13 +88,15 @@ class Counters:
 
 
 class Learner:
-    def __init__(self, config: TrainConfig, folder: RunFolder, log=print, command: str = "", workers: int = 1):
+    def __init__(self, config: TrainConfig, folder: RunFolder, log=print, command: str = "", workers: int = 1,
+                 machine: str | None = None):
         self.config = config
         self.command = command  # the command line that runs (and so reproduces) this training
         self.folder = folder
         self.log = log
         self.device = pick_device(config.train.device)
-        self.machine = describe_hardware(self.device, workers)  # this session's hardware, for the checkpoints
+        # This session's hardware, for the checkpoints (a Ray pool describes its cluster).
+        self.machine = machine or describe_hardware(self.device, workers)
         if self.device.type == "cpu":
             torch.set_num_threads(1)  # the cores belong to the self-play workers
         torch.manual_seed(config.train.seed)
@@ -361,41 +363,97 @@ class Learner:
         return row
 
 
-def _start_worker(context, worker_id: int, folder: RunFolder, config: TrainConfig, stop_event, seed: int):
-    process = context.Process(
-        target=worker_main, name=f"azero-selfplay-{worker_id}",
-        args=(worker_id, str(folder.root), config.to_dict(), seed, stop_event, os.getpid()), daemon=True,
-    )
-    process.start()
-    return process
+class LocalWorkers:
+    """The default backend: self-play worker processes on this machine, writing shards into the run folder.
+
+    A worker that dies is started again; its games in flight are lost (a
+    shard is written whole or not at all) and the temporary file of a shard
+    it was writing is deleted.
+    """
+
+    def __init__(self, config: TrainConfig, folder: RunFolder, log):
+        self.config, self.folder, self.log = config, folder, log
+        self.count = default_workers(config)
+        self.context = multiprocessing.get_context("spawn")
+        self.stop_event = self.context.Event()
+        self.processes: list = []
+
+    def describe(self, device: torch.device) -> str:
+        return describe_hardware(device, self.count)
+
+    def start(self, seed: int) -> None:
+        remove_unfinished_shards(self.folder.shards)  # left by workers of a crashed earlier session
+        self.processes = [self._start(i, seed + i) for i in range(self.count)]
+
+    def _start(self, worker_id: int, seed: int):
+        process = self.context.Process(
+            target=worker_main, name=f"azero-selfplay-{worker_id}",
+            args=(worker_id, str(self.folder.root), self.config.to_dict(), seed, self.stop_event, os.getpid()),
+            daemon=True,
+        )
+        process.start()
+        return process
+
+    def tend(self) -> None:
+        """Start a new worker in place of each one that stopped."""
+        for i, process in enumerate(self.processes):
+            if not process.is_alive() and not self.stop_event.is_set():
+                remove_unfinished_shards(self.folder.shards, worker=i)  # its games in flight are dropped
+                self.log(f"self-play worker {i} stopped (exit code {process.exitcode}); starting a new one")
+                self.processes[i] = self._start(i, seed=int(time.time()) + i)
+
+    def request_stop(self) -> None:
+        self.stop_event.set()
+
+    def join(self) -> None:
+        """Wait for the workers to write their finished games and exit."""
+        for process in self.processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
 
 
 def default_workers(config: TrainConfig) -> int:
     return config.selfplay.workers or (os.cpu_count() or 1)
 
 
-def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, command: str = "") -> Counters:
+BACKENDS = ("local", "ray")
+
+
+def make_workers(backend: str, config: TrainConfig, folder: RunFolder, log, address: str | None = None):
+    if backend == "ray":
+        from .ray_selfplay import RayWorkers
+
+        return RayWorkers(config, folder, log, address)
+    if address:
+        raise ConfigError("--address names a Ray cluster: use it with --backend ray")
+    if backend != "local":
+        raise ConfigError(f"unknown backend {backend!r}; backends are {', '.join(BACKENDS)}")
+    return LocalWorkers(config, folder, log)
+
+
+def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, command: str = "",
+          backend: str = "local", address: str | None = None) -> Counters:
     """Run (or resume) training in ``run_dir`` until a limit or Ctrl-C; returns the final counters.
 
     ``command`` is the command line that runs it; checkpoints record it so a
-    shipped one says how to reproduce its run.
+    shipped one says how to reproduce its run.  ``backend`` says where
+    self-play runs: ``local`` worker processes, or ``ray`` actors on the Ray
+    cluster at ``address``; the learner and the run folder are the same.
     """
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     folder = RunFolder(run_dir)
     check_resumable(folder, config)
+    device = pick_device(config.train.device)
+    workers = make_workers(backend, config, folder, log, address)
     folder.create()
-    learner = Learner(config, folder, log=log, command=command, workers=default_workers(config))
+    learner = Learner(config, folder, log=log, command=command, machine=workers.describe(device))
     learner.resume_or_start()  # refuses a folder whose checkpoints are for another game or net
     atomic_write_text(folder.config, config.to_toml())
     learner.fill_window_from_disk()
+    log(f"run folder {run_dir} | learner on {device} | {learner.machine} | Ctrl-C stops (the same command resumes)")
 
-    remove_unfinished_shards(folder.shards)  # left by workers of a crashed earlier session
-    context = multiprocessing.get_context("spawn")
-    stop_event = context.Event()
-    workers = [
-        _start_worker(context, i, folder, config, stop_event, seed=config.train.seed * 1000 + i + learner.counters.step)
-        for i in range(default_workers(config))
-    ]
+    workers.start(seed=config.train.seed * 1000 + learner.counters.step)
     interrupted = []
 
     def on_signal(signum, _frame):
@@ -416,11 +474,7 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, c
                 break
             if t.max_steps and learner.counters.step >= t.max_steps:
                 break
-            for i, process in enumerate(workers):
-                if not process.is_alive() and not stop_event.is_set():
-                    remove_unfinished_shards(folder.shards, worker=i)  # its games in flight are dropped
-                    log(f"self-play worker {i} stopped (exit code {process.exitcode}); starting a new one")
-                    workers[i] = _start_worker(context, i, folder, config, stop_event, seed=int(time.time()) + i)
+            workers.tend()
             learner.ingest_new_shards()
             if learner.wants_step():
                 learner.recent_losses.append(learner.train_step())
@@ -450,15 +504,12 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, c
     finally:
         for s, handler in previous_handlers.items():
             signal.signal(s, handler)
-        stop_event.set()
+        workers.request_stop()
         if learner.counters.step > last_checkpoint_step:
             learner.save_checkpoint()
             learner.log_checkpoint_metrics()
             learner.plot()
-        for process in workers:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.terminate()
+        workers.join()
         learner.ingest_new_shards()  # the workers' last finished games
         learner.metrics.close()
         if bar is not None:

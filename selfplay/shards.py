@@ -83,24 +83,41 @@ def shard_from_games(games: list[GameData], meta: dict) -> Shard:
     )
 
 
-def write_shard(directory: Path, shard: Shard, worker: int) -> Path:
-    """Write ``shard`` atomically into ``directory``; return its path."""
+def encode_shard(shard: Shard) -> bytes:
+    """The shard as the bytes of its file (a compressed ``.npz``, no pickle): sent as is between machines."""
     arrays = {name: getattr(shard, name) for name in Shard.__dataclass_fields__ if name != "meta"}
     buffer = io.BytesIO()
     np.savez_compressed(buffer, meta=np.array(json.dumps(shard.meta)), **arrays)
+    return buffer.getvalue()
+
+
+def write_shard_bytes(directory: Path, data: bytes, worker: int) -> Path:
+    """Write an encoded shard atomically into ``directory`` under a new name (write time, then worker)."""
     path = Path(directory) / f"{time.time_ns():020d}-w{worker:03d}{SHARD_SUFFIX}"
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write_bytes(path, data)
     return path
 
 
+def write_shard(directory: Path, shard: Shard, worker: int) -> Path:
+    """Write ``shard`` atomically into ``directory``; return its path."""
+    return write_shard_bytes(directory, encode_shard(shard), worker)
+
+
 def read_shard(path: Path, size: int | None = None) -> Shard:
-    """Read and check a shard (no pickle); ``size`` must match when given."""
+    """Read and check a shard file (no pickle); ``size`` must match when given."""
+    return decode_shard(path, Path(path).name, size)
+
+
+def decode_shard(source, name: str, size: int | None = None) -> Shard:
+    """Read and check a shard from a file path or its bytes; ``name`` is what errors call it."""
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
     try:
-        with np.load(path, allow_pickle=False) as data:
-            fields = {name: data[name] for name in Shard.__dataclass_fields__ if name != "meta"}
+        with np.load(source, allow_pickle=False) as data:
+            fields = {field: data[field] for field in Shard.__dataclass_fields__ if field != "meta"}
             meta = json.loads(str(data["meta"]))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
-        raise ShardError(f"{path.name}: not a readable shard ({str(error)[:80]})") from None
+        raise ShardError(f"{name}: not a readable shard ({str(error)[:80]})") from None
     shard = Shard(**fields, meta=meta)
     cells = shard.boards.shape[1] if shard.boards.ndim == 2 else -1
     p = shard.positions
@@ -110,7 +127,7 @@ def read_shard(path: Path, size: int | None = None) -> Shard:
         and (size is None or cells == size * size)
     )
     if not ok:
-        raise ShardError(f"{path.name}: arrays of the wrong shape for this run")
+        raise ShardError(f"{name}: arrays of the wrong shape for this run")
     return shard
 
 

@@ -21,6 +21,58 @@ SHARD_POSITIONS = 4096
 WEIGHTS_POLL_SECONDS = 3.0
 
 
+class SelfPlaySession:
+    """One worker's self-play: the engine, the weights it plays with, and its finished games not yet sent.
+
+    Shared by the local worker process (which writes shards to the run
+    folder) and the Ray actor (which returns them to the driver).  A shard
+    holds games of one checkpoint, so changing weights first takes the
+    finished games as a shard of their own.
+    """
+
+    def __init__(self, worker_id: int, config, seed: int, device, step: int, net):
+        from azero.evaluator import NetEvaluator
+
+        from .engine import SelfPlayEngine
+
+        game = config.game
+        self.worker_id, self.step, self.device = worker_id, step, device
+        self.evaluator = NetEvaluator(net, device)
+        self.engine = SelfPlayEngine(game.size, game.rule, game.n_in_row, self.evaluator, config.search,
+                                     config.selfplay, seed=seed)
+        self.meta = {"size": game.size, "rule": game.rule, "n_in_row": game.n_in_row, "worker": worker_id}
+        self.pending: list = []
+        self.last_take = time.monotonic()
+
+    def play(self, seconds: float = 0.0) -> None:
+        """One search step of every game at once, then more until ``seconds`` have passed."""
+        t0 = time.monotonic()
+        self.pending.extend(self.engine.step())
+        while time.monotonic() - t0 < seconds and not self.due():
+            self.pending.extend(self.engine.step())
+
+    def due(self) -> bool:
+        """A shard's worth of positions is waiting, or SHARD_SECONDS have passed since the last shard."""
+        return (time.monotonic() - self.last_take > SHARD_SECONDS
+                or sum(len(g.outcome) for g in self.pending) >= SHARD_POSITIONS)
+
+    def take_shard(self):
+        """The finished games as one shard (None when there are none)."""
+        from .shards import shard_from_games
+
+        shard = shard_from_games(self.pending, {**self.meta, "step": self.step}) if self.pending else None
+        self.pending = []
+        self.last_take = time.monotonic()
+        return shard
+
+    def switch_weights(self, step: int, net):
+        """Play on with ``net`` (checkpoint ``step``); returns the shard of the games of the old weights."""
+        shard = self.take_shard()
+        self.step = step
+        self.evaluator.replace_net(net)
+        return shard
+
+
 def worker_main(worker_id: int, run_dir: str, config_data: dict, seed: int, stop_event, parent_pid: int) -> None:
     """Entry point of a self-play process (started with the 'spawn' method)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the learner's to handle; it stops us in order
@@ -31,11 +83,9 @@ def worker_main(worker_id: int, run_dir: str, config_data: dict, seed: int, stop
 
     from azero.checkpoint import CheckpointError, load_checkpoint, read_latest
     from azero.config import from_mapping
-    from azero.evaluator import NetEvaluator
     from azero.network import pick_device
 
-    from .engine import SelfPlayEngine
-    from .shards import shard_from_games, write_shard
+    from .shards import write_shard
 
     torch.set_num_threads(1)
     config = from_mapping(config_data)
@@ -57,36 +107,27 @@ def worker_main(worker_id: int, run_dir: str, config_data: dict, seed: int, stop
                 return None, None
             time.sleep(1.0)
 
+    def write(shard) -> None:
+        if shard is not None:
+            write_shard(shard_dir, shard, worker_id)
+
     step, net = load_latest()
     if net is None:
         return
-    evaluator = NetEvaluator(net, device)
-    engine = SelfPlayEngine(game.size, game.rule, game.n_in_row, evaluator, config.search, config.selfplay, seed=seed)
-    pending = []
-    last_write = last_poll = time.monotonic()
-    meta = {"size": game.size, "rule": game.rule, "n_in_row": game.n_in_row, "worker": worker_id}
-
-    def flush():
-        nonlocal pending, last_write
-        if pending:
-            write_shard(shard_dir, shard_from_games(pending, {**meta, "step": step}), worker_id)
-            pending = []
-        last_write = time.monotonic()
-
+    session = SelfPlaySession(worker_id, config, seed, device, step, net)
+    last_poll = time.monotonic()
     while not stop_event.is_set() and not stopping and os.getppid() == parent_pid:
-        pending.extend(engine.step())
+        session.play()
+        if session.due():
+            write(session.take_shard())
         now = time.monotonic()
-        if now - last_write > SHARD_SECONDS or sum(len(g.outcome) for g in pending) >= SHARD_POSITIONS:
-            flush()
         if now - last_poll > WEIGHTS_POLL_SECONDS:
             last_poll = now
             latest = read_latest(run_dir)
-            if latest is not None and latest[0] != step:
+            if latest is not None and latest[0] != session.step:
                 try:
                     new_net, _ = load_checkpoint(latest[1], game.rule, game.size, game.n_in_row, device=device)
                 except CheckpointError:
                     continue  # a newer pointer will come; keep playing with the weights we have
-                flush()  # a shard holds games of one checkpoint
-                step = latest[0]
-                evaluator.replace_net(new_net)
-    flush()
+                write(session.switch_weights(latest[0], new_net))
+    write(session.take_shard())

@@ -9,6 +9,7 @@ the first shard (self-play writes shards every 20 s).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -58,6 +59,7 @@ START_TIMEOUT = 240.0
 WORKERS_EXIT_TIMEOUT = 30.0
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process checks read /proc (Linux)")
+needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs Ray: pip install 'azero[ray]'")
 
 
 def train_command(run_dir: Path, *extra: str) -> list[str]:
@@ -348,12 +350,13 @@ def test_tiny_run_end_to_end(fresh_run):
 
 @needs_proc
 @pytest.mark.timeout(600)
-def test_kill_9_then_resume(fresh_run, tmp_path, spawn):
+@pytest.mark.parametrize("backend", ["local", pytest.param("ray", marks=needs_ray)])
+def test_kill_9_then_resume(fresh_run, tmp_path, spawn, backend):
     run = copy_run(fresh_run, tmp_path)
     start_step = latest_step(run)
     old_shards = {p.name for p in list_shards(run / "shards")}
 
-    first = spawn(train_command(run, "--minutes", "5"), tmp_path / "first.log")
+    first = spawn(train_command(run, "--backend", backend, "--minutes", "5"), tmp_path / "first.log")
     # Two more checkpoints, and a worker that has played and written games with the new weights.
     first.wait_for(lambda: latest_step(run) >= start_step + 2 * CHECKPOINT_EVERY
                    and any(p.name not in old_shards for p in list_shards(run / "shards")),
@@ -363,8 +366,18 @@ def test_kill_9_then_resume(fresh_run, tmp_path, spawn):
     assert workers, "no self-play worker running"
     first.proc.send_signal(signal.SIGKILL)
     first.proc.wait(timeout=30)
-    # Nobody tells the workers; they notice their parent is gone and stop by themselves.
-    first.wait_descendants_gone(WORKERS_EXIT_TIMEOUT)
+    if backend == "local":
+        # Nobody tells the workers; they notice their parent is gone and stop by themselves.
+        first.wait_descendants_gone(WORKERS_EXIT_TIMEOUT)
+    else:
+        # Ray ends the actors of a driver that died (its own helper agents take a minute or two more).
+        def actors() -> list[int]:
+            return [pid for pid in first.living_descendants() if _cmdline(pid).startswith(("ray::SelfPlayActor", "ray::IDLE"))]
+
+        deadline = time.monotonic() + WORKERS_EXIT_TIMEOUT
+        while actors():
+            assert time.monotonic() < deadline, f"Ray actors still running after their driver died: {actors()}"
+            time.sleep(0.2)
 
     check_shards(run)  # nothing half-written, even though the learner died at a random moment
     saved_step, saved_path = latest(run)
@@ -372,7 +385,8 @@ def test_kill_9_then_resume(fresh_run, tmp_path, spawn):
     assert saved.step == saved_step >= start_step + 2 * CHECKPOINT_EVERY
 
     limit = saved_step + 3  # a little above the saved step (and not on the every-5 grid)
-    second = spawn(train_command(run, "--minutes", "5", "--steps", str(limit)), tmp_path / "second.log")
+    second = spawn(train_command(run, "--backend", backend, "--minutes", "5", "--steps", str(limit)),
+                   tmp_path / "second.log")
     assert second.wait(START_TIMEOUT + 120) == 0, second.tail()
     log = second.log()
     assert f"resuming {run} at step {saved_step}" in log, log[-3000:]
@@ -400,8 +414,9 @@ def test_kill_9_then_resume(fresh_run, tmp_path, spawn):
 
 @needs_proc
 @pytest.mark.timeout(600)
-def test_a_killed_selfplay_worker_is_replaced_and_training_goes_on(fresh_run, tmp_path, spawn):
-    """SIGKILL the (local, multiprocessing) self-play worker mid-game: the learner starts a new one and trains on.
+@pytest.mark.parametrize("backend", ["local", pytest.param("ray", marks=needs_ray)])
+def test_a_killed_selfplay_worker_is_replaced_and_training_goes_on(fresh_run, tmp_path, spawn, backend):
+    """SIGKILL the self-play worker mid-game (a local process, or a Ray actor): a new one starts, training goes on.
 
     A low train.train_ratio makes the learner wait for data (a step per 160 new positions), so the step
     limit can only be reached with games from the replacement worker, whatever the machine's speed.
@@ -421,13 +436,15 @@ def test_a_killed_selfplay_worker_is_replaced_and_training_goes_on(fresh_run, tm
     # The killed worker writes about one shard before the kill; the limit needs more than two full ones.
     limit = math.ceil(max_step(on_disk() + 2 * (SHARD_POSITIONS + 400)) / CHECKPOINT_EVERY) * CHECKPOINT_EVERY
     old_shards = {p.name for p in list_shards(run / "shards")}
-    process = spawn(train_command(run, "--minutes", "5", "--steps", str(limit), f"train.train_ratio={ratio}"),
-                    tmp_path / "train.log")
+    process = spawn(train_command(run, "--backend", backend, "--minutes", "5", "--steps", str(limit),
+                                  f"train.train_ratio={ratio}"), tmp_path / "train.log")
     learner = process.proc.pid
 
     def workers() -> list[int]:
-        """Living self-play processes: the learner's 'spawn' children (not its resource tracker)."""
+        """Living self-play processes: the learner's 'spawn' children (not its resource tracker), or Ray's actors."""
         process.scan()
+        if backend == "ray":
+            return [pid for pid in process.living_descendants() if _cmdline(pid).startswith("ray::SelfPlayActor")]
         return [pid for pid in process.living_descendants()
                 if (_proc_table_one(pid) or (0,))[0] == learner and "spawn_main" in _cmdline(pid)]
 
@@ -449,7 +466,8 @@ def test_a_killed_selfplay_worker_is_replaced_and_training_goes_on(fresh_run, tm
     assert max_step(positions_at_kill) < limit, (
         f"the killed worker wrote {positions_at_kill} positions: enough to reach step {limit} without a new worker")
 
-    replaced = f"self-play worker 0 stopped (exit code -{int(signal.SIGKILL)}); starting a new one"
+    replaced = (f"self-play worker 0 stopped (exit code -{int(signal.SIGKILL)}); starting a new one" if backend == "local"
+                else "self-play worker 0 stopped (its Ray actor died: ActorDiedError); starting a new one")
     process.wait_for(lambda: replaced in process.log(), 60, f"log line {replaced!r}")
     # Killed at any moment, it may have left the temporary file of a shard it was writing: the learner deletes it.
     assert temporary_files() == [], "a half-written shard was left behind" 

@@ -1,0 +1,232 @@
+"""Self-play on a Ray cluster: ``azero train --backend ray`` (needs ``pip install 'azero[ray]'``).
+
+The learner runs in the driver, the process that ran ``azero train``, on
+that machine's best device, and keeps the run folder exactly as the local
+backend does; start the command on the node with the best GPU.  Self-play
+runs in Ray actors spread over the cluster, one per CPU (less the one the
+learner uses); on a node with GPUs each actor there takes a share of them
+and runs its network batches on a GPU, elsewhere on its CPU.  So nodes
+need no shared file system:
+
+- weights go out through the object store: each new checkpoint is put
+  there once, and an actor fetches it when its step differs from the one it
+  plays (checkpoints are cached on each node under their SHA-256);
+- games come back through it: an actor's call returns its finished games as
+  encoded shards, which the driver writes into the run folder atomically.
+
+An actor that dies (its process killed, its node lost) is replaced; the
+games it had in flight are lost and nothing of them is written.  The
+learner checkpoints as it does locally, so a killed driver resumes with
+the same command (its actors die with it).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from selfplay.shards import encode_shard, write_shard_bytes
+from selfplay.worker import WEIGHTS_POLL_SECONDS
+
+from .arena_store import file_sha256
+from .checkpoint import read_latest
+from .compute import describe_hardware
+from .ray_backend import checkpoint_on_this_node, connect
+
+STOP_WAIT_SECONDS = 30  # how long stopping waits for the actors' last finished games
+
+
+class SelfPlayActor:
+    """One self-play worker on a Ray node (wrapped with ``ray.remote`` when used)."""
+
+    def __init__(self, worker_id: int, config_data: dict, seed: int):
+        from .config import from_mapping
+        from .network import pick_device
+
+        torch.set_num_threads(1)
+        self.worker_id, self.seed = worker_id, seed
+        self.config = from_mapping(config_data)
+        self.device = pick_device("auto")  # Ray shows an actor only the GPUs it was given
+        self.session = None
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def play(self, weights: list, seconds: float = WEIGHTS_POLL_SECONDS) -> list[bytes]:
+        """Play about ``seconds`` with checkpoint ``weights[0] = (step, sha, ref)``; return the shards that are due.
+
+        Calls as short as the local workers' weight polls keep the weights
+        as fresh; a shard goes back when it is due (SHARD_SECONDS or a
+        shard's worth of positions), or when the weights change.  The
+        reference comes inside a list so that Ray does not fetch the bytes
+        on every call, only when the step changes.
+        """
+        import ray
+
+        from selfplay.worker import SelfPlaySession
+
+        from .checkpoint import load_checkpoint
+
+        step, sha, ref = weights[0]
+        shards = []
+        if self.session is None or self.session.step != step:
+            g = self.config.game
+            net, _ = load_checkpoint(checkpoint_on_this_node(sha, ray.get(ref)), g.rule, g.size, g.n_in_row,
+                                     device=self.device)
+            if self.session is None:
+                self.session = SelfPlaySession(self.worker_id, self.config, self.seed, self.device, step, net)
+            else:
+                shards.append(self.session.switch_weights(step, net))
+        self.session.play(seconds)
+        if self.session.due():
+            shards.append(self.session.take_shard())
+        return [encode_shard(shard) for shard in shards if shard is not None]
+
+    def flush(self) -> list[bytes]:
+        """The finished games not sent yet (when training stops)."""
+        shard = self.session.take_shard() if self.session is not None else None
+        return [] if shard is None else [encode_shard(shard)]
+
+
+@dataclass
+class Slot:
+    """Where one actor runs: a node (None = anywhere) and its share of that node's GPUs."""
+
+    node: str | None
+    gpus: float
+
+
+def plan_slots(nodes: list[dict], driver_node: str | None, wanted: int = 0) -> list[Slot]:
+    """One actor per CPU of each living node, less one CPU on the driver's node for the learner.
+
+    An actor on a node with GPUs gets an equal share of them (a GPU
+    inference actor); ``wanted`` > 0 overrides the count, taking nodes in
+    turn (more than the cluster's CPUs: the extra ones go anywhere).
+    """
+    per_node = []
+    for node in nodes:
+        if not node.get("Alive", True):
+            continue
+        resources = node.get("Resources", {})
+        cpus = int(resources.get("CPU", 0)) - (1 if node["NodeID"] == driver_node else 0)
+        if cpus < 1:
+            continue
+        gpus = float(resources.get("GPU", 0))
+        per_node.append([Slot(node["NodeID"], gpus / cpus) for _ in range(cpus)])
+    slots = []
+    while any(per_node):  # round robin, so a capped count spreads over the nodes
+        for queue in per_node:
+            if queue:
+                slots.append(queue.pop(0))
+    if not slots:
+        slots = [Slot(None, 0.0)]
+    if wanted:
+        slots = slots[:wanted] + [Slot(None, 0.0)] * max(0, wanted - len(slots))
+    return slots
+
+
+class RayWorkers:
+    """The learner's self-play as Ray actors (same interface as ``azero.train.LocalWorkers``)."""
+
+    def __init__(self, config, folder, log, address: str | None = None):
+        self.ray = ray = connect(address)
+        self.config, self.folder, self.log = config, folder, log
+        driver_node = ray.get_runtime_context().get_node_id()
+        self.slots = plan_slots(ray.nodes(), driver_node, config.selfplay.workers)
+        self.count = len(self.slots)
+        resources = ray.cluster_resources()
+        self.cluster = (sum(1 for n in ray.nodes() if n.get("Alive", True)), int(resources.get("CPU", 0)),
+                        int(resources.get("GPU", 0)))
+        self.actor_class = ray.remote(SelfPlayActor)
+        self.actors: list = []
+        self.running: dict = {}  # object ref of a play call -> actor index
+        self.weights = None  # (step, sha, object ref of the checkpoint's bytes)
+        self.stopping = False
+        self.restarts = 0
+
+    def describe(self, device: torch.device) -> str:
+        nodes, cpus, gpus = self.cluster
+        gpu_actors = sum(1 for s in self.slots if s.gpus > 0)
+        on_gpus = f", {gpu_actors} of them on GPUs" if gpu_actors else ""
+        actors = "a Ray actor" if self.count == 1 else "Ray actors"
+        return (f"{describe_hardware(device, self.count)} ({actors}{on_gpus}) on a Ray cluster of "
+                f"{nodes} node{'s' if nodes != 1 else ''} ({cpus} CPUs, {gpus} GPUs)")
+
+    def _new_actor(self, index: int, seed: int):
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        slot = self.slots[index]
+        options = {"num_cpus": 1, "num_gpus": slot.gpus, "max_restarts": 0, "max_task_retries": 0}
+        if slot.node is not None:  # soft: if the node is gone, anywhere else
+            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(slot.node, soft=True)
+        return self.actor_class.options(**options).remote(index, self.config.to_dict(), seed)
+
+    def start(self, seed: int) -> None:
+        self._refresh_weights()
+        self.actors = [self._new_actor(i, seed + i) for i in range(self.count)]
+        for i in range(self.count):
+            self._submit(i)
+
+    def _refresh_weights(self) -> None:
+        latest = read_latest(self.folder.root)
+        if latest is not None and (self.weights is None or self.weights[0] != latest[0]):
+            data = Path(latest[1]).read_bytes()
+            self.weights = (latest[0], file_sha256(latest[1]), self.ray.put(data))
+
+    def _submit(self, index: int) -> None:
+        ref = self.actors[index].play.remote([self.weights])
+        self.running[ref] = index
+
+    def tend(self) -> None:
+        """Write the shards that came back, replace actors that died, send the newest weights with each call."""
+        self._refresh_weights()
+        done, _ = self.ray.wait(list(self.running), num_returns=len(self.running), timeout=0)
+        for ref in done:
+            index = self.running.pop(ref)
+            if self._collect(ref, index) and not self.stopping:
+                self._submit(index)
+
+    def _collect(self, ref, index: int) -> bool:
+        """Write one call's shards; False (and a replacement started) when its actor died."""
+        ray = self.ray
+        try:
+            shards = ray.get(ref)
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as error:
+            if self.stopping:
+                return False
+            self.restarts += 1
+            self.log(f"self-play worker {index} stopped (its Ray actor died: {type(error).__name__}); starting a new one")
+            ray.kill(self.actors[index], no_restart=True)
+            self.actors[index] = self._new_actor(index, seed=int(time.time()) + index)
+            self._submit(index)
+            return False
+        except ray.exceptions.RayTaskError as error:
+            raise error.as_instanceof_cause() from None
+        for data in shards:
+            write_shard_bytes(self.folder.shards, data, index)
+        return True
+
+    def request_stop(self) -> None:
+        self.stopping = True
+
+    def join(self) -> None:
+        """Wait a little for the calls in flight (their finished games are written), then end the actors."""
+        ray = self.ray
+        self.stopping = True
+        deadline = time.monotonic() + STOP_WAIT_SECONDS
+        while self.running and time.monotonic() < deadline:
+            done, _ = ray.wait(list(self.running), num_returns=1, timeout=max(0.0, deadline - time.monotonic()))
+            for ref in done:
+                self._collect(ref, self.running.pop(ref))
+        flushes = {actor.flush.remote(): i for i, actor in enumerate(self.actors)}
+        done, _ = ray.wait(list(flushes), num_returns=len(flushes), timeout=max(1.0, deadline - time.monotonic()))
+        for ref in done:
+            self._collect(ref, flushes[ref])
+        for actor in self.actors:
+            ray.kill(actor, no_restart=True)
+        self.running.clear()
+        ray.shutdown()

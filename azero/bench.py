@@ -128,7 +128,9 @@ def _baseline_moves_per_s(config: TrainConfig, evaluations_per_move: int, second
     return moves / (time.perf_counter() - t0)
 
 
-def selfplay_benchmark(config: TrainConfig, seconds: float = 20.0, device: str = "auto", progress=None) -> dict:
+def selfplay_benchmark(config: TrainConfig, seconds: float = 20.0, device: str = "auto", progress=None,
+                       backend: str = "local", address: str | None = None) -> dict:
+    """The measurements in the module's table; ``backend="ray"`` adds self-play on Ray actors beside the local one."""
     from .bench_engine import _timed
     from .evaluator import UniformEvaluator
     from .network import pick_device
@@ -173,6 +175,17 @@ def selfplay_benchmark(config: TrainConfig, seconds: float = 20.0, device: str =
     evaluations_per_move = max(1, round(sum(r["evaluations"] for r in play) / max(sum(r["moves"] for r in play), 1)))
     report["evaluations_per_move"] = evaluations_per_move
 
+    if backend == "ray":
+        from .ray_selfplay import measure_selfplay
+
+        say(f"self-play as Ray actors ({workers}, the way azero train --backend ray plays)")
+        config.selfplay.workers = workers
+        on_ray = measure_selfplay(config, seconds, WARMUP_SECONDS, address)
+        report["ray_workers"] = on_ray["workers"]
+        report["ray_positions_per_hour"] = round(on_ray["full_moves_per_s"] * 3600)
+        report["ray_games_per_hour"] = round(on_ray["moves_per_s"] * 3600 / mean_length)
+        report["ray_to_local_ratio"] = round(report["ray_positions_per_hour"] / max(report["positions_per_hour"], 1), 3)
+
     say(f"the baseline: Python tree, one leaf per network call, {evaluations_per_move} evaluations per move")
     baseline_moves = _baseline_moves_per_s(config, evaluations_per_move, seconds, device)
     report["baseline_games_per_hour"] = round(baseline_moves * 3600 / mean_length, 1)
@@ -196,4 +209,10 @@ def format_report(r: dict) -> str:
         f"({r['evaluations_per_move']} evaluations per move)",
         f"  speed-up over the baseline              {r['speedup_vs_baseline']:>12.1f}x",
     ]
+    if "ray_positions_per_hour" in r:
+        lines += [
+            f"  self-play as {r['ray_workers']} Ray actors              {r['ray_positions_per_hour']:>12,} positions/hour "
+            f"({r['ray_games_per_hour']:,} games/hour)",
+            f"  Ray / local processes                   {r['ray_to_local_ratio']:>12.3f}",
+        ]
     return "\n".join(lines)

@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--workers", type=int, help="self-play processes (default: the preset's, one per core)")
     bench.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default: %(default)s)")
     bench.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    _add_backend_arguments(bench, "self-play is measured (ray: also on Ray actors, beside local processes)")
     bench.set_defaults(handler=run_bench)
     targets = bench.add_subparsers(dest="target", metavar="TARGET")
     engine = targets.add_parser(
@@ -355,12 +356,19 @@ def run_bench(args: argparse.Namespace) -> None:
     if args.workers is not None:
         overrides.append(f"selfplay.workers={args.workers}")
     config = build_config(args.preset, overrides)
+    if args.address and args.backend != "ray":
+        raise CommandError("--address names a Ray cluster: use it with --backend ray")
+    if args.backend == "ray":
+        from azero.ray_backend import import_ray
+
+        import_ray()  # before the local measurements: a missing Ray is one line at once
 
     def progress(message: str) -> None:
         if not args.json:
             print(f"measuring {message} ...", file=sys.stderr, flush=True)
 
-    report = selfplay_benchmark(config, seconds=args.seconds, device=args.device, progress=progress)
+    report = selfplay_benchmark(config, seconds=args.seconds, device=args.device, progress=progress,
+                                backend=args.backend, address=args.address)
     print(json.dumps(report) if args.json else format_report(report))
 
 

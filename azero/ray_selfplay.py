@@ -22,6 +22,7 @@ the same command (its actors die with it).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -32,7 +33,6 @@ import torch
 from selfplay.shards import encode_shard, write_shard_bytes
 from selfplay.worker import WEIGHTS_POLL_SECONDS
 
-from .arena_store import file_sha256
 from .checkpoint import read_latest
 from .compute import describe_hardware
 from .ray_backend import checkpoint_on_this_node, connect
@@ -86,6 +86,11 @@ class SelfPlayActor:
             shards.append(self.session.take_shard())
         return [encode_shard(shard) for shard in shards if shard is not None]
 
+    def counters(self) -> dict:
+        """What this actor has played so far (for ``azero bench --backend ray``)."""
+        e = self.session.engine
+        return {"moves": e.moves_played, "full_moves": e.full_moves, "evaluations": e.searcher.evaluations}
+
     def flush(self) -> list[bytes]:
         """The finished games not sent yet (when training stops)."""
         shard = self.session.take_shard() if self.session is not None else None
@@ -129,6 +134,71 @@ def plan_slots(nodes: list[dict], driver_node: str | None, wanted: int = 0) -> l
     return slots
 
 
+def put_weights(ray, step: int, path: Path) -> tuple:
+    """A checkpoint in the object store, as the actors take it: (step, SHA-256, object reference of its bytes)."""
+    data = path.read_bytes()
+    return step, hashlib.sha256(data).hexdigest(), ray.put(data)
+
+
+def start_actors(ray, slots: list[Slot], config, seed: int, first: int = 0) -> list:
+    """One SelfPlayActor per slot (worker ids from ``first``): one CPU, its share of GPUs, on its node if it is still there."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    actor_class = ray.remote(SelfPlayActor)
+
+    def one(index: int, slot: Slot):
+        options = {"num_cpus": 1, "num_gpus": slot.gpus, "max_restarts": 0, "max_task_retries": 0}
+        if slot.node is not None:  # soft: if the node is gone, anywhere else
+            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(slot.node, soft=True)
+        return actor_class.options(**options).remote(index, config.to_dict(), seed + index)
+
+    return [one(first + i, slot) for i, slot in enumerate(slots)]
+
+
+def measure_selfplay(config, seconds: float, warmup: float, address: str | None = None) -> dict:
+    """Self-play throughput of the training actors on the cluster, the way ``azero train --backend ray`` plays.
+
+    Randomly initialised weights (their cost does not depend on them) go
+    out through the object store; each actor plays call after call, as in
+    training, and the moves searched in full (the training positions) are
+    counted from the actors' own counters between the warm-up and the end.
+    """
+    import tempfile
+
+    from .checkpoint import CheckpointInfo, save_checkpoint
+    from .network import PolicyValueNet
+
+    ray = connect(address)
+    try:
+        g = config.game
+        torch.manual_seed(0)
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "random.safetensors"
+            save_checkpoint(path, PolicyValueNet(config.net),
+                            CheckpointInfo(rule=g.rule, size=g.size, n_in_row=g.n_in_row, net=config.net.to_dict()))
+            weights = [put_weights(ray, 0, path)]
+        slots = plan_slots(ray.nodes(), ray.get_runtime_context().get_node_id(), config.selfplay.workers)
+        actors = start_actors(ray, slots, config, seed=0)
+        ray.get([actor.play.remote(weights, warmup) for actor in actors])
+        before = ray.get([actor.counters.remote() for actor in actors])
+        t0 = time.perf_counter()
+        running = {actor.play.remote(weights): actor for actor in actors}
+        while running:
+            done, _ = ray.wait(list(running), num_returns=1)
+            actor = running.pop(done[0])
+            ray.get(done[0])
+            if time.perf_counter() - t0 < seconds:
+                running[actor.play.remote(weights)] = actor
+        elapsed = time.perf_counter() - t0
+        after = ray.get([actor.counters.remote() for actor in actors])
+        for actor in actors:
+            ray.kill(actor, no_restart=True)
+    finally:
+        ray.shutdown()
+    delta = {key: sum(a[key] - b[key] for a, b in zip(after, before)) for key in before[0]}
+    return {"workers": len(slots), "seconds": elapsed, **{f"{key}_per_s": v / elapsed for key, v in delta.items()}}
+
+
 class RayWorkers:
     """The learner's self-play as Ray actors (same interface as ``azero.train.LocalWorkers``)."""
 
@@ -141,12 +211,10 @@ class RayWorkers:
         resources = ray.cluster_resources()
         self.cluster = (sum(1 for n in ray.nodes() if n.get("Alive", True)), int(resources.get("CPU", 0)),
                         int(resources.get("GPU", 0)))
-        self.actor_class = ray.remote(SelfPlayActor)
         self.actors: list = []
         self.running: dict = {}  # object ref of a play call -> actor index
         self.weights = None  # (step, sha, object ref of the checkpoint's bytes)
         self.stopping = False
-        self.restarts = 0
 
     def describe(self, device: torch.device) -> str:
         nodes, cpus, gpus = self.cluster
@@ -156,26 +224,16 @@ class RayWorkers:
         return (f"{describe_hardware(device, self.count)} ({actors}{on_gpus}) on a Ray cluster of "
                 f"{nodes} node{'s' if nodes != 1 else ''} ({cpus} CPUs, {gpus} GPUs)")
 
-    def _new_actor(self, index: int, seed: int):
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-        slot = self.slots[index]
-        options = {"num_cpus": 1, "num_gpus": slot.gpus, "max_restarts": 0, "max_task_retries": 0}
-        if slot.node is not None:  # soft: if the node is gone, anywhere else
-            options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(slot.node, soft=True)
-        return self.actor_class.options(**options).remote(index, self.config.to_dict(), seed)
-
     def start(self, seed: int) -> None:
         self._refresh_weights()
-        self.actors = [self._new_actor(i, seed + i) for i in range(self.count)]
+        self.actors = start_actors(self.ray, self.slots, self.config, seed)
         for i in range(self.count):
             self._submit(i)
 
     def _refresh_weights(self) -> None:
         latest = read_latest(self.folder.root)
         if latest is not None and (self.weights is None or self.weights[0] != latest[0]):
-            data = Path(latest[1]).read_bytes()
-            self.weights = (latest[0], file_sha256(latest[1]), self.ray.put(data))
+            self.weights = put_weights(self.ray, latest[0], Path(latest[1]))
 
     def _submit(self, index: int) -> None:
         ref = self.actors[index].play.remote([self.weights])
@@ -198,10 +256,9 @@ class RayWorkers:
         except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as error:
             if self.stopping:
                 return False
-            self.restarts += 1
             self.log(f"self-play worker {index} stopped (its Ray actor died: {type(error).__name__}); starting a new one")
             ray.kill(self.actors[index], no_restart=True)
-            self.actors[index] = self._new_actor(index, seed=int(time.time()) + index)
+            self.actors[index] = start_actors(ray, [self.slots[index]], self.config, int(time.time()), first=index)[0]
             self._submit(index)
             return False
         except ray.exceptions.RayTaskError as error:

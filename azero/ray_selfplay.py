@@ -3,8 +3,8 @@
 The learner runs in the driver, the process that ran ``azero train``, on
 that machine's best device, and keeps the run folder exactly as the local
 backend does; start the command on the node with the best GPU.  Self-play
-runs in Ray actors spread over the cluster, one per CPU (less the one the
-learner uses); on a node with GPUs each actor there takes a share of them
+runs in Ray actors spread over the cluster, one per CPU (as the local
+backend starts one worker per core, the learner shares); on a node with GPUs each actor there takes a share of them
 and runs its network batches on a GPU, elsewhere on its CPU.  So nodes
 need no shared file system:
 
@@ -105,8 +105,8 @@ class Slot:
     gpus: float
 
 
-def plan_slots(nodes: list[dict], driver_node: str | None, wanted: int = 0) -> list[Slot]:
-    """One actor per CPU of each living node, less one CPU on the driver's node for the learner.
+def plan_slots(nodes: list[dict], wanted: int = 0) -> list[Slot]:
+    """One actor per CPU of each living node (the learner shares its node's, as with local workers).
 
     An actor on a node with GPUs gets an equal share of them (a GPU
     inference actor); ``wanted`` > 0 overrides the count, taking nodes in
@@ -117,7 +117,7 @@ def plan_slots(nodes: list[dict], driver_node: str | None, wanted: int = 0) -> l
         if not node.get("Alive", True):
             continue
         resources = node.get("Resources", {})
-        cpus = int(resources.get("CPU", 0)) - (1 if node["NodeID"] == driver_node else 0)
+        cpus = int(resources.get("CPU", 0))
         if cpus < 1:
             continue
         gpus = float(resources.get("GPU", 0))
@@ -177,7 +177,7 @@ def measure_selfplay(config, seconds: float, warmup: float, address: str | None 
             save_checkpoint(path, PolicyValueNet(config.net),
                             CheckpointInfo(rule=g.rule, size=g.size, n_in_row=g.n_in_row, net=config.net.to_dict()))
             weights = [put_weights(ray, 0, path)]
-        slots = plan_slots(ray.nodes(), ray.get_runtime_context().get_node_id(), config.selfplay.workers)
+        slots = plan_slots(ray.nodes(), config.selfplay.workers)
         actors = start_actors(ray, slots, config, seed=0)
         ray.get([actor.play.remote(weights, warmup) for actor in actors])
         before = ray.get([actor.counters.remote() for actor in actors])
@@ -205,8 +205,7 @@ class RayWorkers:
     def __init__(self, config, folder, log, address: str | None = None):
         self.ray = ray = connect(address)
         self.config, self.folder, self.log = config, folder, log
-        driver_node = ray.get_runtime_context().get_node_id()
-        self.slots = plan_slots(ray.nodes(), driver_node, config.selfplay.workers)
+        self.slots = plan_slots(ray.nodes(), config.selfplay.workers)
         self.count = len(self.slots)
         resources = ray.cluster_resources()
         self.cluster = (sum(1 for n in ray.nodes() if n.get("Alive", True)), int(resources.get("CPU", 0)),

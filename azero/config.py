@@ -52,7 +52,7 @@ class TrainerConfig:
     checkpoint_every_seconds: float = 120.0
     max_minutes: float = 0.0  # stop after this long (0 = until interrupted)
     max_steps: int = 0  # stop after this many training steps (0 = no limit)
-    device: str = "auto"  # auto = cuda, then mps, then cpu
+    device: str = "auto"  # auto = the CUDA GPU with the most memory, then mps, then cpu
     seed: int = 0
     init_from: str = ""  # a checkpoint whose weights a new run starts from (same net shape; ignored on resume)
 

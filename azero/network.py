@@ -111,11 +111,20 @@ def fold_batch_norm(net: PolicyValueNet) -> PolicyValueNet:
     return folded
 
 
+def best_cuda_index() -> int:
+    """The visible CUDA GPU with the most memory, then the most multiprocessors (the learner's, on a mixed node)."""
+    def size(index: int) -> tuple[int, int]:
+        properties = torch.cuda.get_device_properties(index)
+        return properties.total_memory, properties.multi_processor_count
+
+    return max(range(torch.cuda.device_count()), key=size)
+
+
 def pick_device(requested: str = "auto") -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; anything else must name an available device."""
+    """``auto`` picks the best CUDA GPU, then mps, then cpu; anything else must name an available device."""
     if requested == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda")
+            return torch.device("cuda", best_cuda_index())
         if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")

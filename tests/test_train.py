@@ -676,7 +676,7 @@ def test_a_refused_resume_leaves_the_folder_resumable(tmp_path, monkeypatch):
     def must_not_start(*_args, **_kwargs):
         raise AssertionError("self-play started in a folder that holds another run")
 
-    monkeypatch.setattr(azero.train, "_start_worker", must_not_start)
+    monkeypatch.setattr(azero.train.LocalWorkers, "start", must_not_start)
     config9 = build_config("gomoku9", [*TINY, "game.size=9"])
     with pytest.raises(CheckpointError, match="7x7, not 9x9"):
         azero.train.train(config9, run, progress=False, log=lambda _message: None)

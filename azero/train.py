@@ -382,7 +382,6 @@ class LocalWorkers:
         return describe_hardware(device, self.count)
 
     def start(self, seed: int) -> None:
-        remove_unfinished_shards(self.folder.shards)  # left by workers of a crashed earlier session
         self.processes = [self._start(i, seed + i) for i in range(self.count)]
 
     def _start(self, worker_id: int, seed: int):
@@ -453,6 +452,7 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, c
     learner.fill_window_from_disk()
     log(f"run folder {run_dir} | learner on {device} | {learner.machine} | Ctrl-C stops (the same command resumes)")
 
+    remove_unfinished_shards(folder.shards)  # left by a crashed earlier session (its workers, or a Ray driver)
     workers.start(seed=config.train.seed * 1000 + learner.counters.step)
     interrupted = []
 

@@ -67,6 +67,16 @@ def _add_backend_arguments(parser: argparse.ArgumentParser, what: str) -> None:
                         "(default: RAY_ADDRESS, else a Ray instance on this machine)")
 
 
+def _check_backend(args: argparse.Namespace) -> None:
+    """--address only with --backend ray; and with ray, a missing Ray is one line now, before any work."""
+    if args.address and args.backend != "ray":
+        raise CommandError("--address names a Ray cluster: use it with --backend ray")
+    if args.backend == "ray":
+        from azero.ray_backend import import_ray
+
+        import_ray()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="azero",
@@ -342,6 +352,7 @@ def run_train(args: argparse.Namespace) -> None:
         return
     from azero.train import train
 
+    _check_backend(args)
     run_dir = Path(args.run) if args.run else Path("runs") / config.preset
     print(config.to_toml(), file=sys.stderr)
     command = shlex.join(["azero", "train", "--preset", args.preset, "--run", str(run_dir), *args.overrides])
@@ -356,12 +367,7 @@ def run_bench(args: argparse.Namespace) -> None:
     if args.workers is not None:
         overrides.append(f"selfplay.workers={args.workers}")
     config = build_config(args.preset, overrides)
-    if args.address and args.backend != "ray":
-        raise CommandError("--address names a Ray cluster: use it with --backend ray")
-    if args.backend == "ray":
-        from azero.ray_backend import import_ray
-
-        import_ray()  # before the local measurements: a missing Ray is one line at once
+    _check_backend(args)  # before the local measurements
 
     def progress(message: str) -> None:
         if not args.json:
@@ -419,15 +425,11 @@ def run_arena_run(args: argparse.Namespace) -> None:
         from azero.network import pick_device
 
         pick_device(args.device)  # a device that is not here: one line now, not a worker's traceback later
-    if args.address and args.backend != "ray":
-        raise CommandError("--address names a Ray cluster: use it with --backend ray")
+    _check_backend(args)
     if args.backend == "ray":
         from azero.ray_backend import cluster_cpus, connect
 
-        try:
-            workers = args.workers or cluster_cpus(connect(args.address))
-        except ArenaError as error:
-            raise CommandError(str(error)) from None
+        workers = args.workers or cluster_cpus(connect(args.address))
     else:
         workers = args.workers or default_workers()
     def announce(planned) -> None:

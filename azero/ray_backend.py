@@ -16,6 +16,7 @@ file under the same name.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def checkpoint_on_this_node(sha: str, data: bytes) -> Path:
     return path
 
 
+def put_checkpoint(ray, path: Path) -> tuple[str, object]:
+    """A checkpoint file in the object store: (its SHA-256, the reference of its bytes), the file read once."""
+    data = Path(path).read_bytes()
+    return hashlib.sha256(data).hexdigest(), ray.put(data)
+
+
 def _play_remote(task: Task, checkpoints: dict[str, tuple[str, object]]) -> list[PlayedGame]:
     """Runs on a worker: the task's players with their checkpoints from the object store, every game played."""
     import ray
@@ -93,8 +100,7 @@ def run_arena_tasks(tasks: list[Task], workers: int | None, db_path: str, keys: 
                     ids[spec] = store.register(spec, task.turn_ms).id
                 parsed = parse_spec(spec)
                 if parsed.kind == "az" and spec not in shipped:
-                    path = Path(parsed.path)
-                    shipped[spec] = (file_sha256(path), ray.put(path.read_bytes()))
+                    shipped[spec] = put_checkpoint(ray, Path(parsed.path))
         queue = [(task, 0) for task in tasks]
         running: dict = {}
         show_progress = StoredProgress(store, keys, bar)

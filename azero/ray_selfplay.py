@@ -22,7 +22,6 @@ the same command (its actors die with it).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from selfplay.worker import WEIGHTS_POLL_SECONDS
 
 from .checkpoint import read_latest
 from .compute import describe_hardware
-from .ray_backend import checkpoint_on_this_node, connect
+from .ray_backend import checkpoint_on_this_node, connect, put_checkpoint
 
 STOP_WAIT_SECONDS = 30  # how long stopping waits for the actors' last finished games
 
@@ -134,12 +133,6 @@ def plan_slots(nodes: list[dict], wanted: int = 0) -> list[Slot]:
     return slots
 
 
-def put_weights(ray, step: int, path: Path) -> tuple:
-    """A checkpoint in the object store, as the actors take it: (step, SHA-256, object reference of its bytes)."""
-    data = path.read_bytes()
-    return step, hashlib.sha256(data).hexdigest(), ray.put(data)
-
-
 def start_actors(ray, slots: list[Slot], config, seed: int, first: int = 0) -> list:
     """One SelfPlayActor per slot (worker ids from ``first``): one CPU, its share of GPUs, on its node if it is still there."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
@@ -176,7 +169,7 @@ def measure_selfplay(config, seconds: float, warmup: float, address: str | None 
             path = Path(folder) / "random.safetensors"
             save_checkpoint(path, PolicyValueNet(config.net),
                             CheckpointInfo(rule=g.rule, size=g.size, n_in_row=g.n_in_row, net=config.net.to_dict()))
-            weights = [put_weights(ray, 0, path)]
+            weights = [(0, *put_checkpoint(ray, path))]
         slots = plan_slots(ray.nodes(), config.selfplay.workers)
         actors = start_actors(ray, slots, config, seed=0)
         ray.get([actor.play.remote(weights, warmup) for actor in actors])
@@ -205,10 +198,11 @@ class RayWorkers:
     def __init__(self, config, folder, log, address: str | None = None):
         self.ray = ray = connect(address)
         self.config, self.folder, self.log = config, folder, log
-        self.slots = plan_slots(ray.nodes(), config.selfplay.workers)
+        nodes = ray.nodes()
+        self.slots = plan_slots(nodes, config.selfplay.workers)
         self.count = len(self.slots)
         resources = ray.cluster_resources()
-        self.cluster = (sum(1 for n in ray.nodes() if n.get("Alive", True)), int(resources.get("CPU", 0)),
+        self.cluster = (sum(1 for n in nodes if n.get("Alive", True)), int(resources.get("CPU", 0)),
                         int(resources.get("GPU", 0)))
         self.actors: list = []
         self.running: dict = {}  # object ref of a play call -> actor index
@@ -224,7 +218,6 @@ class RayWorkers:
                 f"{nodes} node{'s' if nodes != 1 else ''} ({cpus} CPUs, {gpus} GPUs)")
 
     def start(self, seed: int) -> None:
-        self._refresh_weights()
         self.actors = start_actors(self.ray, self.slots, self.config, seed)
         for i in range(self.count):
             self._submit(i)
@@ -232,15 +225,15 @@ class RayWorkers:
     def _refresh_weights(self) -> None:
         latest = read_latest(self.folder.root)
         if latest is not None and (self.weights is None or self.weights[0] != latest[0]):
-            self.weights = put_weights(self.ray, latest[0], Path(latest[1]))
+            self.weights = (latest[0], *put_checkpoint(self.ray, Path(latest[1])))
 
     def _submit(self, index: int) -> None:
+        self._refresh_weights()
         ref = self.actors[index].play.remote([self.weights])
         self.running[ref] = index
 
     def tend(self) -> None:
         """Write the shards that came back, replace actors that died, send the newest weights with each call."""
-        self._refresh_weights()
         done, _ = self.ray.wait(list(self.running), num_returns=len(self.running), timeout=0)
         for ref in done:
             index = self.running.pop(ref)

@@ -88,15 +88,14 @@ class Counters:
 
 
 class Learner:
-    def __init__(self, config: TrainConfig, folder: RunFolder, log=print, command: str = "", workers: int = 1,
-                 machine: str | None = None):
+    def __init__(self, config: TrainConfig, folder: RunFolder, log=print, command: str = "", machine: str | None = None):
         self.config = config
         self.command = command  # the command line that runs (and so reproduces) this training
         self.folder = folder
         self.log = log
         self.device = pick_device(config.train.device)
-        # This session's hardware, for the checkpoints (a Ray pool describes its cluster).
-        self.machine = machine or describe_hardware(self.device, workers)
+        # This session's hardware, for the checkpoints (train() passes its worker pool's description).
+        self.machine = machine or describe_hardware(self.device, 1)
         if self.device.type == "cpu":
             torch.set_num_threads(1)  # the cores belong to the self-play workers
         torch.manual_seed(config.train.seed)
@@ -416,18 +415,12 @@ def default_workers(config: TrainConfig) -> int:
     return config.selfplay.workers or (os.cpu_count() or 1)
 
 
-BACKENDS = ("local", "ray")
-
-
 def make_workers(backend: str, config: TrainConfig, folder: RunFolder, log, address: str | None = None):
+    """``ray``: actors on the Ray cluster at ``address``; anything else: local processes (as the arena does)."""
     if backend == "ray":
         from .ray_selfplay import RayWorkers
 
         return RayWorkers(config, folder, log, address)
-    if address:
-        raise ConfigError("--address names a Ray cluster: use it with --backend ray")
-    if backend != "local":
-        raise ConfigError(f"unknown backend {backend!r}; backends are {', '.join(BACKENDS)}")
     return LocalWorkers(config, folder, log)
 
 

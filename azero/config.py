@@ -45,6 +45,7 @@ class TrainerConfig:
     lr_warmup_steps: int = 100
     weight_decay: float = 1e-4
     value_loss_weight: float = 1.0
+    opponent_policy_weight: float = 0.15  # weight of the opponent-reply loss, when the net has that head (KataGo's)
     window: int = 100_000  # positions in the sliding replay window
     min_positions: int = 2_000  # positions needed before the first training step
     train_ratio: float = 4.0  # positions sampled for training per new self-play position (with symmetries)
@@ -65,6 +66,8 @@ class TrainerConfig:
             raise ValueError("train.checkpoint_every_steps and train.checkpoint_every_seconds must be positive")
         if self.max_minutes < 0 or self.max_steps < 0 or self.lr_warmup_steps < 0 or self.weight_decay < 0:
             raise ValueError("train.max_minutes, max_steps, lr_warmup_steps and weight_decay cannot be negative")
+        if self.value_loss_weight < 0 or self.opponent_policy_weight < 0:
+            raise ValueError("train.value_loss_weight and train.opponent_policy_weight cannot be negative")
 
 
 @dataclass

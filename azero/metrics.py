@@ -178,7 +178,7 @@ def plot_run(run_dir: Path, out: Path | None = None) -> Path:
     losses, lr, games, scores = figure.subplots(2, 2).flat
 
     losses.set_title("training loss")
-    if not _lines(losses, train, ["policy_loss", "value_loss", "loss"], "loss"):
+    if not _lines(losses, train, ["policy_loss", "value_loss", "opponent_policy_loss", "loss"], "loss"):
         _no_data(losses)
 
     lr.set_title("learning rate")

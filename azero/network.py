@@ -6,6 +6,16 @@ policy head that gives one logit per point with a 1x1 convolution, and a
 value head that pools over the board before its dense layers.  Nothing in
 the weights depends on the board size, so one net can read any size (each
 checkpoint still records the size it was trained on).
+
+Two of KataGo's training aids are options of the net shape:
+
+- ``value_head = "wdl"``: the value head gives win/draw/loss logits,
+  trained with cross-entropy on the game's result; the search still reads
+  one number, P(win) - P(loss).  A draw is then a class of its own, not the
+  midpoint between a win and a loss that MSE would regress towards.
+- ``opponent_policy = true``: a second 1x1 output of the policy head
+  predicts the opponent's reply, an auxiliary target that only shapes the
+  trunk in training; search never reads it.
 """
 
 from __future__ import annotations
@@ -20,6 +30,19 @@ from torch.nn import functional as F
 from .planes import NUM_PLANES
 
 
+VALUE_HEADS = ("scalar", "wdl")
+
+
+@dataclass
+class NetOutputs:
+    """Everything the net predicts; the training loss reads it all, the search only ``policy`` and ``value``."""
+
+    policy: torch.Tensor  # [B, S*S] logits of the move to play
+    value: torch.Tensor  # [B] in [-1, 1] for the side to move
+    wdl: torch.Tensor | None  # [B, 3] win/draw/loss logits (value_head = "wdl")
+    opponent_policy: torch.Tensor | None  # [B, S*S] logits of the opponent's reply (opponent_policy = true)
+
+
 @dataclass
 class NetConfig:
     blocks: int = 6
@@ -27,6 +50,8 @@ class NetConfig:
     global_pool_every: int = 3  # every k-th block pools the whole board into channel biases; 0 = never
     head_channels: int = 32
     value_hidden: int = 64
+    value_head: str = "scalar"  # "scalar": tanh, MSE loss; "wdl": win/draw/loss logits, cross-entropy loss
+    opponent_policy: bool = False  # an auxiliary head that predicts the opponent's reply (training only)
 
     def check(self) -> None:
         for name in ("blocks", "channels", "head_channels", "value_hidden"):
@@ -34,6 +59,10 @@ class NetConfig:
                 raise ValueError(f"net.{name} must be at least 1, got {getattr(self, name)}")
         if self.global_pool_every < 0:
             raise ValueError("net.global_pool_every cannot be negative")
+        if self.value_head not in VALUE_HEADS:
+            raise ValueError(f"net.value_head must be one of {', '.join(VALUE_HEADS)}, got {self.value_head!r}")
+        if not isinstance(self.opponent_policy, bool):
+            raise ValueError(f"net.opponent_policy must be true or false, got {self.opponent_policy!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -77,18 +106,40 @@ class PolicyValueNet(nn.Module):
         self.policy_conv = nn.Sequential(nn.Conv2d(c, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU())
         self.policy_pool_bias = nn.Linear(2 * h, h)
         self.policy_out = nn.Conv2d(h, 1, 1)
+        # The opponent's reply is read from the same policy features (as KataGo does), one more 1x1 output.
+        self.opponent_policy_out = nn.Conv2d(h, 1, 1) if config.opponent_policy else None
         self.value_conv = nn.Sequential(nn.Conv2d(c, h, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU())
-        self.value_fc = nn.Sequential(nn.Linear(2 * h, config.value_hidden), nn.ReLU(), nn.Linear(config.value_hidden, 1))
+        value_outputs = 3 if config.value_head == "wdl" else 1
+        self.value_fc = nn.Sequential(nn.Linear(2 * h, config.value_hidden), nn.ReLU(),
+                                      nn.Linear(config.value_hidden, value_outputs))
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``planes [B, NUM_PLANES, S, S]`` -> ``(policy logits [B, S*S], value [B] in [-1, 1])``."""
+        """``planes [B, NUM_PLANES, S, S]`` -> ``(policy logits [B, S*S], value [B] in [-1, 1])``: what search reads."""
+        logits, value, _ = self._heads(planes, opponent=False)
+        return logits, value
+
+    def outputs(self, planes: torch.Tensor) -> NetOutputs:
+        """Every head, for the training loss."""
+        logits, value, (wdl, opponent) = self._heads(planes, opponent=True)
+        return NetOutputs(logits, value, wdl, opponent)
+
+    def _heads(self, planes: torch.Tensor, opponent: bool):
         x = self.blocks(self.stem(planes))
         p = self.policy_conv(x)
         p = p + self.policy_pool_bias(global_pool(p))[:, :, None, None]
         logits = self.policy_out(p).flatten(1)
-        v = self.value_conv(x)
-        value = torch.tanh(self.value_fc(global_pool(v))).squeeze(1)
-        return logits, value
+        opponent_logits = None
+        if opponent and self.opponent_policy_out is not None:
+            opponent_logits = self.opponent_policy_out(p).flatten(1)
+        v = self.value_fc(global_pool(self.value_conv(x)))
+        if self.config.value_head == "wdl":
+            wdl = v.float()
+            probabilities = torch.softmax(wdl, dim=1)
+            value = probabilities[:, 0] - probabilities[:, 2]
+        else:
+            wdl = None
+            value = torch.tanh(v).squeeze(1)
+        return logits, value, (wdl, opponent_logits)
 
 
 def fold_batch_norm(net: PolicyValueNet) -> PolicyValueNet:

@@ -96,8 +96,11 @@ def _section(store: ArenaStore, directory: Path, name: str, path: Path,
     kind = GameKind(info.rule, info.size, info.n_in_row)
     net = info.net
     lines = [f"## {name}: {info.rule}, {info.size}x{info.size}", ""]
+    heads = [text for key, value, text in (("value_head", "wdl", "a win/draw/loss value head"),
+                                           ("opponent_policy", True, "an opponent-reply policy head"))
+             if net.get(key) == value]
     lines.append(f"- **File:** `{path.name}`, {_size_text(path)}, SHA-256 `{sha[:16]}`; a {net['blocks']}-block, "
-                 f"{net['channels']}-channel residual net.")
+                 f"{net['channels']}-channel residual net{' with ' + ' and '.join(heads) if heads else ''}.")
     lines.append(f"- **Training:** step {info.step}, {info.games:,} self-play games, {info.positions:,} training "
                  f"positions; {_hours(info)}.")
     hardware = info.extra.get("hardware")

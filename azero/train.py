@@ -41,6 +41,20 @@ from .network import PolicyValueNet, pick_device
 STATUS_SECONDS = 1.0
 
 
+def policy_cross_entropy(logits: torch.Tensor, target: torch.Tensor, occupied: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of move logits against a target distribution; occupied points are never moves,
+    so they are masked out rather than learned."""
+    logits = logits.float().masked_fill(occupied, -1e4)
+    return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+def value_head_loss(out, outcome: torch.Tensor) -> torch.Tensor:
+    """MSE of the scalar value, or cross-entropy of the win/draw/loss logits (outcome +1 -> win, 0 draw, -1 loss)."""
+    if out.wdl is None:
+        return F.mse_loss(out.value.float(), outcome)
+    return F.cross_entropy(out.wdl.float(), (1 - outcome).long())
+
+
 class RunFolder:
     """Paths inside a run folder."""
 
@@ -108,7 +122,7 @@ class Learner:
         self.metrics = MetricsLog(folder.root)
         self.ingested: set[str] = set()
         self.selfplay_since: list = []  # shards read since the last self-play metrics row
-        self.recent_losses: list[tuple[float, float]] = []
+        self.recent_losses: list[tuple[float, float, float]] = []
         self.checkpoints_written = 0
         self.started = time.monotonic()
         self.positions_at_start = 0  # set once resumed: the rate counts this session's positions only
@@ -147,9 +161,10 @@ class Learner:
         board, which already knows how to make and stop fives.
         """
         net, info = load_checkpoint(path, size=self.config.game.size, device=self.device)
-        if info.net != self.config.net.to_dict():
+        if net.config != self.config.net:  # the loaded config: a checkpoint from before a net option has its default
             raise ConfigError(f"train.init_from: {path} holds a {info.net['blocks']}x{info.net['channels']} net "
-                              f"({info.net}); this run's net is {self.config.net.to_dict()}: set net.* to match it")
+                              f"({net.config.to_dict()}); this run's net is {self.config.net.to_dict()}: "
+                              "set net.* to match it")
         self.net.load_state_dict(net.state_dict())
         self.counters.started_from = f"{Path(path).name} ({info.rule} {info.size}x{info.size}, step {info.step}, " \
                                      f"{info.games} games)"
@@ -242,29 +257,35 @@ class Learner:
         t = self.config.train
         return len(self.window) >= t.min_positions and self.counters.samples < t.train_ratio * self.counters.positions
 
-    def train_step(self) -> tuple[float, float]:
+    def train_step(self) -> tuple[float, float, float]:
+        """One optimizer step; returns (policy, value, opponent-policy) losses, the last NaN without that head."""
         t = self.config.train
-        planes, policy, value = self.window.sample(t.batch_size, self.rng)
-        x = torch.from_numpy(planes).to(self.device)
-        target_policy = torch.from_numpy(policy).to(self.device)
-        target_value = torch.from_numpy(value).to(self.device)
+        batch = self.window.sample(t.batch_size, self.rng)
+        x = torch.from_numpy(batch.planes).to(self.device)
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr_now()
         self.net.train()
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            logits, predicted = self.net(x)
-        logits = logits.float()
+            out = self.net.outputs(x)
         occupied = (x[:, 0] + x[:, 1]).flatten(1) > 0
-        logits = logits.masked_fill(occupied, -1e4)  # occupied points are never moves; do not spend capacity on them
-        policy_loss = -(target_policy * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
-        value_loss = F.mse_loss(predicted.float(), target_value)
+        policy_loss = policy_cross_entropy(out.policy, torch.from_numpy(batch.policy).to(self.device), occupied)
+        value_loss = value_head_loss(out, torch.from_numpy(batch.value).to(self.device))
         loss = policy_loss + t.value_loss_weight * value_loss
+        opponent_loss = torch.tensor(math.nan)
+        if out.opponent_policy is not None:
+            reply = torch.from_numpy(batch.reply).to(self.device)
+            known = reply >= 0
+            if bool(known.any()):
+                # A one-hot target: the reply played (see selfplay.engine), on the board before our move.
+                target = F.one_hot(reply[known], out.opponent_policy.shape[1]).float()
+                opponent_loss = policy_cross_entropy(out.opponent_policy[known], target, occupied[known])
+                loss = loss + t.opponent_policy_weight * opponent_loss
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         self.counters.step += 1
         self.counters.samples += t.batch_size
-        return float(policy_loss.detach()), float(value_loss.detach())
+        return float(policy_loss.detach()), float(value_loss.detach()), float(opponent_loss.detach())
 
     # -- reporting ------------------------------------------------------------
     def elapsed(self) -> float:
@@ -281,10 +302,15 @@ class Learner:
     def log_checkpoint_metrics(self) -> None:
         c = self.counters
         if self.recent_losses:
-            pol, val = np.mean(self.recent_losses, axis=0)
-            self.metrics.log("train", {"step": c.step, "time": time.time(), "loss": pol + val, "policy_loss": pol,
-                                       "value_loss": val, "lr": self.lr_now(), "games": c.games,
-                                       "positions": c.positions, "samples": c.samples, "window": len(self.window)})
+            losses = np.array(self.recent_losses)
+            pol, val = (float(x) for x in losses[:, :2].mean(axis=0))
+            row = {"step": c.step, "time": time.time(), "loss": pol + val, "policy_loss": pol,
+                   "value_loss": val, "lr": self.lr_now(), "games": c.games,
+                   "positions": c.positions, "samples": c.samples, "window": len(self.window)}
+            opponent = losses[:, 2][~np.isnan(losses[:, 2])]  # NaN without the head (or a batch with no reply)
+            if opponent.size:
+                row["opponent_policy_loss"] = float(opponent.mean())
+            self.metrics.log("train", row)
             self.recent_losses = []
         shards = self.selfplay_since
         if shards:

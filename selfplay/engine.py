@@ -63,6 +63,7 @@ class GameData:
     last_move: np.ndarray  # int16 [P], -1 on the empty board
     policy: np.ndarray  # float32 [P, N]: the search's (pruned) visit distribution
     outcome: np.ndarray  # int8 [P]: +1 the side to move went on to win, -1 lose, 0 draw
+    reply: np.ndarray  # int16 [P]: the opponent's answer to the move played here, -1 if the game ended first
     length: int  # moves played
     winner: int  # BLACK, WHITE or DRAW
     resigned: bool
@@ -77,6 +78,7 @@ class _Slot:
     to_move: list = field(default_factory=list)
     last: list = field(default_factory=list)
     policies: list = field(default_factory=list)
+    plies: list = field(default_factory=list)  # how many stones were on the board at each training position
     full: bool = False
     may_resign: bool = True
     would_resign: set = field(default_factory=set)  # colours whose value fell below the threshold (no-resign games)
@@ -151,6 +153,7 @@ class SelfPlayEngine:
             slot.to_move.append(game.to_move)
             slot.last.append(-1 if game.last_move is None else game.last_move)
             slot.policies.append(searcher.policy_target(g))
+            slot.plies.append(len(game.moves))
         temperature = 1.0 if len(game.moves) < self.config.temperature_moves else 0.0
         move = searcher.choose_move(g, temperature, self.rng)
         game.play(move)
@@ -170,6 +173,11 @@ class SelfPlayEngine:
         else:
             outcome = np.where(to_move == winner, 1, -1).astype(np.int8)
         checked = not slot.may_resign and bool(slot.would_resign)
+        # The opponent-policy target: the move played one ply after this position's move. Drawn in
+        # proportion to visits in the opening and the most visited later, so in expectation it is the
+        # opponent's search policy, and it exists even when that reply got only a fast search.
+        moves = slot.game.moves
+        reply = np.array([moves[ply + 1] if ply + 1 < len(moves) else -1 for ply in slot.plies], dtype=np.int16)
         self.games_finished += 1
         self.length_total += len(slot.game.moves)
         data = GameData(
@@ -178,6 +186,7 @@ class SelfPlayEngine:
             last_move=np.array(slot.last, dtype=np.int16),
             policy=np.array(slot.policies, dtype=np.float32).reshape(-1, cells),
             outcome=outcome,
+            reply=reply,
             length=len(slot.game.moves),
             winner=winner,
             resigned=resigned,

@@ -8,6 +8,9 @@ and the policy alike (Gomoku's rules do not change under them).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+
 import numpy as np
 from numba import njit
 
@@ -48,6 +51,26 @@ def apply_symmetry(planes: np.ndarray, policy: np.ndarray, symmetry: int) -> tup
     return np.ascontiguousarray(planes), np.ascontiguousarray(grid.reshape(-1, size * size))
 
 
+@lru_cache(maxsize=None)
+def symmetry_permutations(size: int) -> np.ndarray:
+    """``[8, S*S]``: where each point goes under each symmetry, the same map :func:`apply_symmetry` applies to a policy."""
+    cells = size * size
+    points = np.arange(cells, dtype=np.float32)[None].repeat(8, axis=0)
+    table = np.empty((8, cells), dtype=np.int64)
+    for s in range(8):
+        _, moved = apply_symmetry(np.zeros((1, 1, size, size), np.float32), points[s:s + 1], s)
+        table[s, moved[0].astype(np.int64)] = np.arange(cells)  # moved[new] = old, so old -> new
+    return table
+
+
+@dataclass
+class TrainingBatch:
+    planes: np.ndarray  # float32 [B, C, S, S]
+    policy: np.ndarray  # float32 [B, S*S]: the search's visit distribution
+    value: np.ndarray  # float32 [B]: +1 the side to move won, -1 lost, 0 draw
+    reply: np.ndarray  # int64 [B]: the opponent's answer (a point, after the same symmetry), -1 if none
+
+
 class ReplayWindow:
     """The most recent ``capacity`` positions of a run."""
 
@@ -59,6 +82,7 @@ class ReplayWindow:
         self.last_move = np.zeros(capacity, dtype=np.int16)
         self.policy = np.zeros((capacity, cells), dtype=np.float16)
         self.outcome = np.zeros(capacity, dtype=np.int8)
+        self.reply = np.zeros(capacity, dtype=np.int16)
         self.count = 0  # positions held
         self.next = 0  # where the next position goes
         self.added = 0  # positions ever added
@@ -70,22 +94,25 @@ class ReplayWindow:
         self.added += shard.positions
         keep = min(shard.positions, self.capacity)  # a shard larger than the window: only its newest positions fit
         idx = (self.next + np.arange(keep)) % self.capacity
-        for name in ("boards", "to_move", "last_move", "policy", "outcome"):
+        for name in ("boards", "to_move", "last_move", "policy", "outcome", "reply"):
             getattr(self, name)[idx] = getattr(shard, name)[shard.positions - keep:]
         self.next = int((self.next + keep) % self.capacity)
         self.count = min(self.capacity, self.count + keep)
 
-    def sample(self, batch: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(planes [B, C, S, S] float32, policy [B, S*S] float32, value [B] float32)``, random symmetries."""
+    def sample(self, batch: int, rng: np.random.Generator) -> TrainingBatch:
+        """``batch`` random positions, each under a random symmetry."""
         if self.count == 0:
             raise ValueError("the replay window is empty")
         indices = rng.integers(0, self.count, size=batch)
         planes = np.empty((batch, NUM_PLANES, self.size, self.size), dtype=np.float32)
         encode_batch(self.boards, self.to_move, self.last_move, indices, self.size, self.rule_code, planes)
         policy = self.policy[indices].astype(np.float32)
+        reply = self.reply[indices].astype(np.int64)
         symmetries = rng.integers(0, 8, size=batch)
         for s in range(8):
             chosen = np.nonzero(symmetries == s)[0]
             if chosen.size:
                 planes[chosen], policy[chosen] = apply_symmetry(planes[chosen], policy[chosen], s)
-        return planes, policy, self.outcome[indices].astype(np.float32)
+        known = reply >= 0
+        reply[known] = symmetry_permutations(self.size)[symmetries[known], reply[known]]
+        return TrainingBatch(planes, policy, self.outcome[indices].astype(np.float32), reply)

@@ -12,6 +12,7 @@ game:
 | last_move | [P] | int16 | -1 on the empty board |
 | policy | [P, N] | float16 | search visit distribution (sums to 1) |
 | outcome | [P] | int8 | +1 the side to move won, -1 lost, 0 draw |
+| reply | [P] | int16 | the opponent's answer to the move played, -1 if the game ended first (absent before v2: read as -1) |
 | game_length, game_winner | [G] | int16, int8 | per game |
 | game_resigned, game_resign_checked, game_resign_wrong | [G] | bool | resignation bookkeeping |
 | meta | [] | str | JSON: size, rule, n_in_row, worker, checkpoint step |
@@ -50,6 +51,7 @@ class Shard:
     last_move: np.ndarray
     policy: np.ndarray
     outcome: np.ndarray
+    reply: np.ndarray
     game_length: np.ndarray
     game_winner: np.ndarray
     game_resigned: np.ndarray
@@ -74,6 +76,7 @@ def shard_from_games(games: list[GameData], meta: dict) -> Shard:
         last_move=np.concatenate([g.last_move for g in games]).astype(np.int16),
         policy=np.concatenate([g.policy for g in games]).reshape(-1, cells).astype(np.float16),
         outcome=np.concatenate([g.outcome for g in games]).astype(np.int8),
+        reply=np.concatenate([g.reply for g in games]).astype(np.int16),
         game_length=np.array([g.length for g in games], dtype=np.int16),
         game_winner=np.array([g.winner for g in games], dtype=np.int8),
         game_resigned=np.array([g.resigned for g in games], dtype=np.bool_),
@@ -114,7 +117,9 @@ def decode_shard(source, name: str, size: int | None = None) -> Shard:
         source = io.BytesIO(source)
     try:
         with np.load(source, allow_pickle=False) as data:
-            fields = {field: data[field] for field in Shard.__dataclass_fields__ if field != "meta"}
+            fields = {field: data[field] for field in Shard.__dataclass_fields__ if field not in ("meta", "reply")}
+            # Shards written before the opponent-policy target have no replies: none is known.
+            fields["reply"] = data["reply"] if "reply" in data else np.full(fields["outcome"].shape, -1, np.int16)
             meta = json.loads(str(data["meta"]))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
         raise ShardError(f"{name}: not a readable shard ({str(error)[:80]})") from None
@@ -124,10 +129,13 @@ def decode_shard(source, name: str, size: int | None = None) -> Shard:
     ok = (
         isinstance(meta, dict) and shard.boards.ndim == 2 and shard.policy.shape == (p, cells)
         and shard.boards.shape[0] == p and shard.to_move.shape == (p,) and shard.last_move.shape == (p,)
+        and shard.outcome.shape == (p,) and shard.reply.shape == (p,)
+        # Values the learner uses as indices (the reply point, the win/draw/loss class) must be in range.
+        and bool(np.all((shard.reply >= -1) & (shard.reply < max(cells, 0)))) and bool(np.all(np.abs(shard.outcome) <= 1))
         and (size is None or cells == size * size)
     )
     if not ok:
-        raise ShardError(f"{name}: arrays of the wrong shape for this run")
+        raise ShardError(f"{name}: arrays of the wrong shape or out-of-range values for this run")
     return shard
 
 

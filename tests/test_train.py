@@ -733,9 +733,10 @@ def test_the_eight_symmetries_are_eight_different_maps():
 
 
 def make_positions(ids, size: int, rng: np.random.Generator, rule: int = FREESTYLE) -> Shard:
-    """Position ``i`` has ``i + 1`` stones (so a sample tells which it is), a policy on empty points, outcome by i."""
+    """Position ``i`` has ``i + 1`` stones (so a sample tells which it is), a policy on empty points, outcome by i,
+    and a reply on an empty point (none for every fourth)."""
     cells = size * size
-    boards, to_move, last, policy, outcome = [], [], [], [], []
+    boards, to_move, last, policy, outcome, reply = [], [], [], [], [], []
     for i in ids:
         board = np.zeros(cells, dtype=np.int8)
         points = rng.choice(cells, size=i + 1, replace=False)
@@ -751,11 +752,13 @@ def make_positions(ids, size: int, rng: np.random.Generator, rule: int = FREESTY
         last.append(points[-1])
         policy.append(p / p.sum())
         outcome.append(i % 3 - 1)
+        reply.append(-1 if i % 4 == 3 else rng.choice(empty))
     n = len(boards)
     return Shard(
         boards=np.array(boards, dtype=np.int8), to_move=np.array(to_move, dtype=np.int8),
         last_move=np.array(last, dtype=np.int16), policy=np.array(policy, dtype=np.float16),
-        outcome=np.array(outcome, dtype=np.int8), game_length=np.array([n], dtype=np.int16),
+        outcome=np.array(outcome, dtype=np.int8), reply=np.array(reply, dtype=np.int16),
+        game_length=np.array([n], dtype=np.int16),
         game_winner=np.array([BLACK], dtype=np.int8), game_resigned=np.zeros(1, dtype=np.bool_),
         game_resign_checked=np.zeros(1, dtype=np.bool_), game_resign_wrong=np.zeros(1, dtype=np.bool_),
         meta={"size": size, "rule": "freestyle", "n_in_row": 5},
@@ -770,10 +773,11 @@ def original_planes(shard: Shard, k: int, size: int, rule: int) -> np.ndarray:
 
 def check_samples(window: ReplayWindow, shard: Shard, ids: list[int], batch: int, seed: int, rule: int) -> set:
     size = window.size
-    planes, policy, value = window.sample(batch, np.random.default_rng(seed))
+    sample = window.sample(batch, np.random.default_rng(seed))
+    planes, policy, value, reply = sample.planes, sample.policy, sample.value, sample.reply
     assert planes.shape == (batch, NUM_PLANES, size, size) and planes.dtype == np.float32
     assert policy.shape == (batch, size * size) and policy.dtype == np.float32
-    assert value.shape == (batch,) and value.dtype == np.float32
+    assert value.shape == (batch,) and value.dtype == np.float32 and reply.shape == (batch,)
     used = set()
     for b in range(batch):
         stones = planes[b, OWN] + planes[b, OPPONENT]
@@ -784,12 +788,19 @@ def check_samples(window: ReplayWindow, shard: Shard, ids: list[int], batch: int
         assert policy[b][stones.reshape(-1) > 0].sum() == 0
         assert abs(policy[b].sum() - 1) < 1e-2
         assert value[b] == shard.outcome[k]
-        # Planes and policy were moved by one and the same symmetry.
+        # Planes, policy and the opponent's reply were moved by one and the same symmetry.
         want_planes = original_planes(shard, k, size, rule)
         want_policy = shard.policy[k].astype(np.float32).reshape(size, size)
+        want_reply = np.zeros(size * size, np.float32)
+        if shard.reply[k] >= 0:
+            want_reply[shard.reply[k]] = 1
+        got_reply = np.zeros(size * size, np.float32)
+        if reply[b] >= 0:
+            got_reply[reply[b]] = 1
         matches = [s for s in range(8) if np.array_equal(transform_grid(want_planes, s), planes[b])
-                   and np.array_equal(transform_grid(want_policy, s).reshape(-1), policy[b])]
-        assert matches, f"sample {b} (position {i}): planes and policy do not fit any one symmetry"
+                   and np.array_equal(transform_grid(want_policy, s).reshape(-1), policy[b])
+                   and np.array_equal(transform_grid(want_reply.reshape(size, size), s).reshape(-1), got_reply)]
+        assert matches, f"sample {b} (position {i}): planes, policy and reply do not fit any one symmetry"
         used.update(matches)
     return used
 
@@ -816,13 +827,14 @@ def test_window_samples_are_consistent_under_symmetries_in_renju():
     policy[[4 * size + 5, 5 * size + 4]] = 0.5
     # 8 stones: stone count 8 means id 7 for check_samples.
     shard = Shard(boards=board[None], to_move=np.array([BLACK], np.int8), last_move=np.array([8 * size + 7], np.int16),
-                  policy=policy[None], outcome=np.array([1], np.int8), game_length=np.array([9], np.int16),
+                  policy=policy[None], outcome=np.array([1], np.int8), reply=np.array([4 * size + 6], np.int16),
+                  game_length=np.array([9], np.int16),
                   game_winner=np.array([BLACK], np.int8), game_resigned=np.zeros(1, np.bool_),
                   game_resign_checked=np.zeros(1, np.bool_), game_resign_wrong=np.zeros(1, np.bool_),
                   meta={"size": size, "rule": "renju", "n_in_row": 5})
     window = ReplayWindow(10, size, RENJU)
     window.add(shard)
-    planes, _, _ = window.sample(4, np.random.default_rng(0))
+    planes = window.sample(4, np.random.default_rng(0)).planes
     assert all(planes[b, 4].sum() == 1 for b in range(4)), "the forbidden point is in every sample"
     check_samples(window, shard, [7], batch=32, seed=2, rule=RENJU)
 
@@ -844,7 +856,7 @@ def test_window_keeps_only_the_newest_positions():
     window.add(make_positions(range(13, 38), size, rng))  # one shard larger than the window
     assert len(window) == capacity
     assert held_ids(window) == list(range(28, 38))
-    planes, _, _ = window.sample(200, rng)
+    planes = window.sample(200, rng).planes
     sampled = {int((planes[b, OWN] + planes[b, OPPONENT]).sum()) - 1 for b in range(200)}
     assert sampled == set(range(28, 38)), "samples come from the newest positions only, all of them"
 

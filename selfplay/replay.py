@@ -55,10 +55,10 @@ def apply_symmetry(planes: np.ndarray, policy: np.ndarray, symmetry: int) -> tup
 def symmetry_permutations(size: int) -> np.ndarray:
     """``[8, S*S]``: where each point goes under each symmetry, the same map :func:`apply_symmetry` applies to a policy."""
     cells = size * size
-    points = np.arange(cells, dtype=np.float32)[None].repeat(8, axis=0)
+    points = np.arange(cells, dtype=np.float32)[None]  # a "policy" whose value at each point is its index
     table = np.empty((8, cells), dtype=np.int64)
     for s in range(8):
-        _, moved = apply_symmetry(np.zeros((1, 1, size, size), np.float32), points[s:s + 1], s)
+        _, moved = apply_symmetry(np.zeros((1, 1, size, size), np.float32), points, s)
         table[s, moved[0].astype(np.int64)] = np.arange(cells)  # moved[new] = old, so old -> new
     return table
 

@@ -1,16 +1,17 @@
 # The two KataGo heads on 9x9, measured as Elo per hour: four runs from zero, one after another on the
 # same machine for the same minutes, then each final net against the run without either head.
-# The numbers in the README: bash docs/levers/heads.sh 15 60   (2-core CPU, about 1 h 40 min in all)
+# The numbers in the README: bash docs/levers/heads.sh 14 200   (2-core CPU: 4 x 14 min of training, then
+# about 10 min of games; they were played as 60 a pairing first, then topped up to 200, which the arena resumes)
 # $1: minutes of training per run; $2: arena games per pairing.
 cd "$(dirname "$0")/../.." && export PYTHONUNBUFFERED=1 && mkdir -p runs
-MIN=${1:-15}; GAMES=${2:-40}; AZ=${AZ:-.venv/bin/azero}; DB=${DB:-runs/heads.sqlite}
+MIN=${1:-14}; GAMES=${2:-200}; AZ=${AZ:-.venv/bin/azero}; DB=${DB:-runs/heads.sqlite}
 # As in levers.sh: the gomoku9 preset plus random openings, no gauntlet while training.
 COMMON="selfplay.random_opening_fraction=0.25 selfplay.random_opening_moves=3 eval.every_checkpoints=0 train.checkpoint_every_seconds=60 train.max_minutes=$MIN"
 declare -A V
 V[base]=""
-V[wdl]='net.value_head="wdl"'
+V[wdl]="net.value_head=wdl"
 V[opp]="net.opponent_policy=true"
-V[both]='net.value_head="wdl" net.opponent_policy=true'
+V[both]="net.value_head=wdl net.opponent_policy=true"
 nproc
 for v in base wdl opp both; do
   [ -f runs/heads-$v/checkpoints/latest.json ] && grep -q "stopped" runs/heads-$v.log 2>/dev/null && continue

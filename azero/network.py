@@ -115,15 +115,11 @@ class PolicyValueNet(nn.Module):
 
     def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``planes [B, NUM_PLANES, S, S]`` -> ``(policy logits [B, S*S], value [B] in [-1, 1])``: what search reads."""
-        logits, value, _ = self._heads(planes, opponent=False)
-        return logits, value
+        out = self.outputs(planes, opponent=False)
+        return out.policy, out.value
 
-    def outputs(self, planes: torch.Tensor) -> NetOutputs:
-        """Every head, for the training loss."""
-        logits, value, (wdl, opponent) = self._heads(planes, opponent=True)
-        return NetOutputs(logits, value, wdl, opponent)
-
-    def _heads(self, planes: torch.Tensor, opponent: bool):
+    def outputs(self, planes: torch.Tensor, opponent: bool = True) -> NetOutputs:
+        """Every head, for the training loss (``opponent=False`` skips the reply head, which search never reads)."""
         x = self.blocks(self.stem(planes))
         p = self.policy_conv(x)
         p = p + self.policy_pool_bias(global_pool(p))[:, :, None, None]
@@ -139,7 +135,7 @@ class PolicyValueNet(nn.Module):
         else:
             wdl = None
             value = torch.tanh(v).squeeze(1)
-        return logits, value, (wdl, opponent_logits)
+        return NetOutputs(logits, value, wdl, opponent_logits)
 
 
 def fold_batch_norm(net: PolicyValueNet) -> PolicyValueNet:

@@ -78,7 +78,6 @@ class _Slot:
     to_move: list = field(default_factory=list)
     last: list = field(default_factory=list)
     policies: list = field(default_factory=list)
-    plies: list = field(default_factory=list)  # how many stones were on the board at each training position
     full: bool = False
     may_resign: bool = True
     would_resign: set = field(default_factory=set)  # colours whose value fell below the threshold (no-resign games)
@@ -153,7 +152,6 @@ class SelfPlayEngine:
             slot.to_move.append(game.to_move)
             slot.last.append(-1 if game.last_move is None else game.last_move)
             slot.policies.append(searcher.policy_target(g))
-            slot.plies.append(len(game.moves))
         temperature = 1.0 if len(game.moves) < self.config.temperature_moves else 0.0
         move = searcher.choose_move(g, temperature, self.rng)
         game.play(move)
@@ -176,12 +174,15 @@ class SelfPlayEngine:
         # The opponent-policy target: the move played one ply after this position's move. Drawn in
         # proportion to visits in the opening and the most visited later, so in expectation it is the
         # opponent's search policy, and it exists even when that reply got only a fast search.
+        # A position's ply is its stone count (stones are never taken off).
+        boards = np.array(slot.boards, dtype=np.int8).reshape(-1, cells)
         moves = slot.game.moves
-        reply = np.array([moves[ply + 1] if ply + 1 < len(moves) else -1 for ply in slot.plies], dtype=np.int16)
+        reply = np.array([moves[ply + 1] if ply + 1 < len(moves) else -1
+                          for ply in np.count_nonzero(boards, axis=1)], dtype=np.int16)
         self.games_finished += 1
         self.length_total += len(slot.game.moves)
         data = GameData(
-            boards=np.array(slot.boards, dtype=np.int8).reshape(-1, cells),
+            boards=boards,
             to_move=to_move,
             last_move=np.array(slot.last, dtype=np.int16),
             policy=np.array(slot.policies, dtype=np.float32).reshape(-1, cells),

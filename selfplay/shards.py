@@ -131,7 +131,7 @@ def decode_shard(source, name: str, size: int | None = None) -> Shard:
         and shard.boards.shape[0] == p and shard.to_move.shape == (p,) and shard.last_move.shape == (p,)
         and shard.outcome.shape == (p,) and shard.reply.shape == (p,)
         # Values the learner uses as indices (the reply point, the win/draw/loss class) must be in range.
-        and bool(np.all((shard.reply >= -1) & (shard.reply < max(cells, 0)))) and bool(np.all(np.abs(shard.outcome) <= 1))
+        and bool(np.all((shard.reply >= -1) & (shard.reply < cells))) and bool(np.all(np.abs(shard.outcome) <= 1))
         and (size is None or cells == size * size)
     )
     if not ok:

@@ -55,7 +55,7 @@ class TrainerConfig:
     max_steps: int = 0  # stop after this many training steps (0 = no limit)
     device: str = "auto"  # auto = the CUDA GPU with the most memory, then mps, then cpu
     seed: int = 0
-    init_from: str = ""  # a checkpoint whose weights a new run starts from (same net shape; ignored on resume)
+    init_from: str = ""  # a checkpoint whose weights a new run starts from (same trunk, heads may differ; ignored on resume)
 
     def check(self) -> None:
         if self.batch_size < 1 or self.window < self.batch_size or self.min_positions < 1:

@@ -21,7 +21,7 @@ Two of KataGo's training aids are options of the net shape:
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from torch import nn
@@ -31,6 +31,7 @@ from .planes import NUM_PLANES
 
 
 VALUE_HEADS = ("scalar", "wdl")
+HEAD_OPTIONS = ("value_head", "opponent_policy")  # the options that change a head, not the trunk
 
 
 @dataclass
@@ -136,6 +137,47 @@ class PolicyValueNet(nn.Module):
             wdl = None
             value = torch.tanh(v).squeeze(1)
         return NetOutputs(logits, value, wdl, opponent_logits)
+
+
+def same_trunk(a: NetConfig, b: NetConfig) -> bool:
+    """Whether two nets differ at most in their heads (``HEAD_OPTIONS``), so one's weights can seed the other."""
+    defaults = {name: getattr(NetConfig(), name) for name in HEAD_OPTIONS}
+    return replace(a, **defaults) == replace(b, **defaults)
+
+
+def copy_weights_across_heads(target: PolicyValueNet, source: PolicyValueNet) -> list[str]:
+    """Load ``source``'s weights into ``target``, a net of the same trunk whose heads may differ.
+
+    Every tensor of the same name and shape is copied.  A scalar value
+    output ``z`` becomes win/draw/loss logits ``(z, 0, -z)`` and back as
+    ``(win - loss) / 2``, so the value keeps its sign and order from the first
+    step (a fresh value layer would steer the first self-play games at
+    random).  A reply head the source lacks starts fresh; it is training-only.
+    Returns what changed, in words, for the run's log.
+    """
+    if not same_trunk(target.config, source.config):
+        raise ValueError("the nets differ in more than their heads")
+    changed = []
+    state = target.state_dict()
+    for name, tensor in source.state_dict().items():
+        if name in state and state[name].shape == tensor.shape:
+            state[name] = tensor.clone()
+    last = f"value_fc.{len(target.value_fc) - 1}"
+    old_head, new_head = source.config.value_head, target.config.value_head
+    if old_head != new_head:
+        for kind in ("weight", "bias"):
+            old = source.state_dict()[f"{last}.{kind}"]
+            if new_head == "wdl":  # [1, ...] -> [3, ...]
+                state[f"{last}.{kind}"] = torch.cat([old, torch.zeros_like(old), -old])
+            else:  # [3, ...] -> [1, ...]
+                state[f"{last}.{kind}"] = (old[0:1] - old[2:3]) / 2
+        changed.append(f"value head {old_head} -> {new_head}")
+    if target.config.opponent_policy and not source.config.opponent_policy:
+        changed.append("the opponent-reply head starts fresh")
+    elif source.config.opponent_policy and not target.config.opponent_policy:
+        changed.append("the opponent-reply head is dropped")
+    target.load_state_dict(state)
+    return changed
 
 
 def fold_batch_norm(net: PolicyValueNet) -> PolicyValueNet:

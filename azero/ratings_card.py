@@ -17,6 +17,7 @@ also renames the players of the shipped files and of their earlier versions
 from __future__ import annotations
 
 import math
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from .arena import GameKind
 from .arena_report import plot_elo, rate, record, results
 from .arena_store import ArenaStore, PlayerRecord, file_sha256, label_setting
 from .checkpoint import CheckpointInfo, read_info
+from .config import build_config
+from .network import NetConfig
 from .play_choices import SHIPPED
 from .ratings import DEFAULT_ANCHOR, Rating
 
@@ -88,6 +91,27 @@ def previous_versions(directory: Path, name: str) -> list[Path]:
     return [path for _, path in sorted(found)]
 
 
+def reproducing_command(command: str, net: dict) -> str:
+    """The recorded training command, plus the ``net.*`` settings the checkpoint has and its preset no longer gives.
+
+    A preset may change after a net shipped (the two KataGo heads were
+    switched on after the first nets were trained), and the card must still
+    name a command that trains a net of this shape.
+    """
+    words = shlex.split(command)
+    if "--preset" not in words[:-1]:
+        return command
+    overrides = [word for word in words if "=" in word and not word.startswith("-")]
+    try:
+        now = build_config(words[words.index("--preset") + 1], overrides).net.to_dict()
+    except ValueError:  # a preset since removed or renamed: the command as it ran is all there is
+        return command
+    trained = {**NetConfig().to_dict(), **net}  # metadata from before an option has the option's default
+    added = [f"net.{key}={str(value).lower() if isinstance(value, bool) else value}"
+             for key, value in trained.items() if key in now and now[key] != value]
+    return shlex.join([*words, *added])
+
+
 def _section(store: ArenaStore, directory: Path, name: str, path: Path,
              card_dir: Path) -> tuple[list[str], str, Path | None]:
     """The card's section for one shipped network, its row of the summary table, and its Elo plot if drawn."""
@@ -109,6 +133,7 @@ def _section(store: ArenaStore, directory: Path, name: str, path: Path,
     if info.extra.get("started_from"):
         lines.append(f"- **Started from** the weights of {info.extra['started_from']}.")
     command = info.extra.get("command")
+    command = reproducing_command(command, net) if command else command
     lines.append(f"- **Reproduce:** `{command}`" if command else
                  "- **Reproduce:** not recorded in this checkpoint (it predates the record).")
     lines.append("")

@@ -36,7 +36,7 @@ from .checkpoint import (CheckpointError, CheckpointInfo, load_checkpoint, load_
 from .compute import describe_hardware, seconds_in_metrics
 from .config import ConfigError, TrainConfig, load_file
 from .metrics import MetricsLog, plot_run
-from .network import PolicyValueNet, pick_device
+from .network import PolicyValueNet, copy_weights_across_heads, pick_device, same_trunk
 
 STATUS_SECONDS = 1.0
 
@@ -155,17 +155,19 @@ class Learner:
         self.log(f"resuming {self.folder.root} at step {step} ({info.games} games, {info.positions} positions)")
 
     def start_from(self, path: str) -> None:
-        """Begin a new run with another checkpoint's weights (same net shape; rules and board may differ).
+        """Begin a new run with another checkpoint's weights (same trunk; heads, rules and board may differ).
 
         Transfer learning: a renju net starts from a freestyle one of the same
         board, which already knows how to make and stop fives.
         """
         net, info = load_checkpoint(path, size=self.config.game.size, device=self.device)
-        if net.config != self.config.net:  # the loaded config: a checkpoint from before a net option has its default
+        # The loaded config, so a checkpoint from before a net option has that option's default.
+        if not same_trunk(net.config, self.config.net):
             raise ConfigError(f"train.init_from: {path} holds a {info.net['blocks']}x{info.net['channels']} net "
                               f"({net.config.to_dict()}); this run's net is {self.config.net.to_dict()}: "
-                              "set net.* to match it")
-        self.net.load_state_dict(net.state_dict())
+                              "set net.* to match it (only net.value_head and net.opponent_policy may differ)")
+        for change in copy_weights_across_heads(self.net, net):
+            self.log(f"train.init_from: {change}")
         self.counters.started_from = f"{Path(path).name} ({info.rule} {info.size}x{info.size}, step {info.step}, " \
                                      f"{info.games} games)"
         self.log(f"starting from the weights of {path} ({info.rule}, step {info.step})")

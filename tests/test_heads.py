@@ -13,7 +13,7 @@ import torch
 from azero.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, save_checkpoint
 from azero.config import ConfigError, build_config
 from azero.evaluator import NetEvaluator, UniformEvaluator
-from azero.network import NetConfig, PolicyValueNet, fold_batch_norm
+from azero.network import NetConfig, PolicyValueNet, copy_weights_across_heads, fold_batch_norm
 from azero.planes import NUM_PLANES
 from azero.search import SearchConfig
 from games.constants import BLACK, WHITE
@@ -109,6 +109,61 @@ def test_a_bad_head_setting_is_one_clear_error(override, words):
         build_config("gomoku9", [override])
 
 
+def test_the_presets_train_both_heads():
+    for preset in ("gomoku8", "gomoku9", "gomoku15", "renju15"):
+        net = build_config(preset, []).net
+        assert net.value_head == "wdl" and net.opponent_policy is True, preset
+
+
+# -- seeding a net with other heads (train.init_from of a scalar checkpoint into a run with the heads) -------
+
+
+def test_a_scalar_net_seeds_a_wdl_net_with_the_same_policy_and_a_value_of_the_same_sign():
+    source = net_with(seed=8)
+    target = net_with(seed=9, value_head="wdl", opponent_policy=True)
+    changes = copy_weights_across_heads(target, source)
+    assert changes == ["value head scalar -> wdl", "the opponent-reply head starts fresh"]
+    planes = random_planes(64, 9, seed=10)
+    with torch.no_grad():
+        want, got = source.outputs(planes), target.outputs(planes)
+    assert torch.equal(want.policy, got.policy)
+    assert torch.equal(torch.sign(want.value), torch.sign(got.value))
+    order = torch.argsort(want.value)
+    assert torch.all(got.value[order][1:] >= got.value[order][:-1]), "the values keep their order"
+
+
+def test_scalar_to_wdl_and_back_gives_the_scalar_net_again():
+    source = net_with(seed=11)
+    wdl = net_with(seed=12, value_head="wdl")
+    copy_weights_across_heads(wdl, source)
+    back = net_with(seed=13)
+    assert copy_weights_across_heads(back, wdl) == ["value head wdl -> scalar"]
+    for name, tensor in source.state_dict().items():
+        assert torch.equal(back.state_dict()[name], tensor), name
+
+
+def test_a_net_of_another_trunk_cannot_seed_by_heads():
+    with pytest.raises(ValueError, match="more than their heads"):
+        copy_weights_across_heads(PolicyValueNet(NetConfig(**{**SMALL, "channels": 8})), net_with())
+
+
+def test_a_run_with_the_heads_starts_from_a_scalar_checkpoint(tmp_path):
+    source_net = net_with(seed=14)
+    source = tmp_path / "scalar.safetensors"
+    save_checkpoint(source, source_net, CheckpointInfo(rule="freestyle", size=7, n_in_row=4,
+                                                        net=source_net.config.to_dict(), step=5))
+    said = []
+    learner = learner_with_heads(tmp_path, f"net.blocks={SMALL['blocks']}", f"net.global_pool_every={SMALL['global_pool_every']}",
+                                 'net.value_head="wdl"', "net.opponent_policy=true", f'train.init_from="{source}"')
+    learner.log = said.append
+    learner.resume_or_start()
+    assert "train.init_from: value head scalar -> wdl" in said
+    assert "train.init_from: the opponent-reply head starts fresh" in said
+    for name, tensor in source_net.state_dict().items():
+        if not name.startswith("value_fc.2"):
+            assert torch.equal(learner.net.state_dict()[name].cpu(), tensor), name
+
+
 # -- the opponent's reply, from self-play to the shard ----------------------------------------------------
 
 
@@ -182,7 +237,7 @@ def learner_with_heads(tmp_path, *overrides):
     config = build_config("gomoku9", ["game.size=7", "game.n_in_row=4", "net.blocks=1", "net.channels=16",
                                       "net.head_channels=8", "net.value_hidden=16", "train.batch_size=32",
                                       "train.lr_warmup_steps=0", "train.lr=3e-3", "eval.every_checkpoints=0",
-                                      *overrides])
+                                      "net.value_head=scalar", "net.opponent_policy=false", *overrides])
     return Learner(config, folder, log=lambda message: None)
 
 

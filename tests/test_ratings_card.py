@@ -10,7 +10,7 @@ from azero.arena_store import ArenaStore
 from azero.checkpoint import CheckpointInfo, save_checkpoint
 from azero.cli import main
 from azero.network import NetConfig, PolicyValueNet
-from azero.ratings_card import write_card
+from azero.ratings_card import reproducing_command, write_card
 from games.constants import BLACK, DRAW, WHITE
 from tiny_nets import TINY, tiny_checkpoint
 
@@ -72,7 +72,11 @@ def test_the_card_gives_training_facts_ratings_records_and_targets(shipped, tmp_
     text = card_text(directory, db)
     assert "## gomoku8: freestyle, 8x8" in text
     assert "step 1234, 5,678 self-play games, 91,011 training positions; 1.50 h" in text
-    assert "2-core AMD EPYC" in text and "`azero train --preset gomoku8 --run runs/gomoku8`" in text
+    assert "2-core AMD EPYC" in text
+    # The tiny net is not the preset's: the command gets the settings that train its shape.
+    command = next(line for line in text.splitlines() if line.startswith("- **Reproduce:**"))
+    assert command.startswith("- **Reproduce:** `azero train --preset gomoku8 --run runs/gomoku8 ")
+    assert "net.channels=8" in command and command.endswith("net.value_head=scalar net.opponent_policy=false`")
     assert "| gomoku8@400 | pure:5000 | 38/2/0 | 97.5% |" in text
     assert "| gomoku8@400 | heuristic | 20/0/20 | 50.0% |" in text
     assert "| ≥95% against `pure:5000` at 400 simulations | 40 | 38/2/0, 97.5% | yes |" in text
@@ -80,6 +84,18 @@ def test_the_card_gives_training_facts_ratings_records_and_targets(shipped, tmp_
     assert "35/0/5 head to head" in gap_line and gap_line.endswith("| yes |")
     assert "| **gomoku8@400** | +0 |" in text  # level with the anchor: 50% against it
     assert "generated" in text.lower() and "do not edit" in text
+
+
+def test_the_reproduce_command_names_the_net_settings_its_preset_no_longer_gives():
+    preset_net = {"blocks": 4, "channels": 48, "global_pool_every": 2, "head_channels": 32, "value_hidden": 64}
+    heads = {"value_head": "wdl", "opponent_policy": True}
+    command = "azero train --preset gomoku9 --run runs/g9 selfplay.workers=3"
+    assert reproducing_command(command, {**preset_net, **heads}) == command
+    assert reproducing_command(command, preset_net) == command + " net.value_head=scalar net.opponent_policy=false"
+    wide = "azero train --preset gomoku9 --run runs/g9 net.channels=64"
+    assert reproducing_command(wide, {**preset_net, **heads, "channels": 64}) == wide
+    gone = "azero train --preset gomoku7 --run runs/g7"
+    assert reproducing_command(gone, preset_net) == gone, "a preset that no longer exists: the command as it ran"
 
 
 def test_targets_need_the_score_and_enough_games(shipped, tmp_path):

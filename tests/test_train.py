@@ -929,6 +929,7 @@ def _learner(tmp_path, *overrides):
     folder = RunFolder(tmp_path / "run")
     folder.create()
     config = build_config("gomoku9", [*TINY, "net.global_pool_every=1", "net.head_channels=4", "net.value_hidden=8",
+                                      "net.value_head=scalar", "net.opponent_policy=false",  # the tiny nets' heads
                                       *overrides])
     return Learner(config, folder, log=lambda message: None)
 

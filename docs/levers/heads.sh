@@ -8,10 +8,11 @@ cd "$(dirname "$0")/../.." && export PYTHONUNBUFFERED=1 && mkdir -p runs
 MIN=${1:-14}; GAMES=${2:-200}; AZ=${AZ:-.venv/bin/azero}; DB=${DB:-runs/heads.sqlite}
 # As in levers.sh: the gomoku9 preset plus random openings, no gauntlet while training.
 COMMON="selfplay.random_opening_fraction=0.25 selfplay.random_opening_moves=3 eval.every_checkpoints=0 train.checkpoint_every_seconds=60 train.max_minutes=$MIN"
+# Each head named in every arm: the presets have had both heads on since this measurement.
 declare -A V
-V[base]=""
-V[wdl]="net.value_head=wdl"
-V[opp]="net.opponent_policy=true"
+V[base]="net.value_head=scalar net.opponent_policy=false"
+V[wdl]="net.value_head=wdl net.opponent_policy=false"
+V[opp]="net.value_head=scalar net.opponent_policy=true"
 V[both]="net.value_head=wdl net.opponent_policy=true"
 nproc
 for v in base wdl opp both; do

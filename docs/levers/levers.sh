@@ -5,6 +5,8 @@ cd "$(dirname "$0")/../.." && export PYTHONUNBUFFERED=1 && mkdir -p runs && rm -
 MIN=${1:-5.5}
 nproc; OUT=${OUT:-runs}
 COMMON="selfplay.workers=2 selfplay.random_opening_fraction=0.25 selfplay.random_opening_moves=3 eval.every_checkpoints=0 train.checkpoint_every_seconds=60 train.max_minutes=$MIN"
+# Measured before the presets had the KataGo heads: the nets of this table have neither.
+COMMON="$COMMON net.value_head=scalar net.opponent_policy=false"
 declare -A V
 V[base]=""
 V[nocap]="selfplay.fast_simulations=160 selfplay.full_search_fraction=1.0"

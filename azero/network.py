@@ -158,15 +158,15 @@ def copy_weights_across_heads(target: PolicyValueNet, source: PolicyValueNet) ->
     if not same_trunk(target.config, source.config):
         raise ValueError("the nets differ in more than their heads")
     changed = []
-    state = target.state_dict()
-    for name, tensor in source.state_dict().items():
+    state, given = target.state_dict(), source.state_dict()
+    for name, tensor in given.items():
         if name in state and state[name].shape == tensor.shape:
             state[name] = tensor.clone()
     last = f"value_fc.{len(target.value_fc) - 1}"
     old_head, new_head = source.config.value_head, target.config.value_head
     if old_head != new_head:
         for kind in ("weight", "bias"):
-            old = source.state_dict()[f"{last}.{kind}"]
+            old = given[f"{last}.{kind}"]
             if new_head == "wdl":  # [1, ...] -> [3, ...]
                 state[f"{last}.{kind}"] = torch.cat([old, torch.zeros_like(old), -old])
             else:  # [3, ...] -> [1, ...]

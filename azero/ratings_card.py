@@ -106,7 +106,7 @@ def reproducing_command(command: str, net: dict) -> str:
         now = build_config(words[words.index("--preset") + 1], overrides).net.to_dict()
     except ValueError:  # a preset since removed or renamed: the command as it ran is all there is
         return command
-    trained = {**NetConfig().to_dict(), **net}  # metadata from before an option has the option's default
+    trained = NetConfig(**net).to_dict()  # as loading reads it: metadata from before an option gets its default
     added = [f"net.{key}={str(value).lower() if isinstance(value, bool) else value}"
              for key, value in trained.items() if key in now and now[key] != value]
     return shlex.join([*words, *added])

@@ -37,7 +37,7 @@ from games.constants import BLACK, RENJU, WHITE
 from games.lines import is_winning_move
 from games.renju import forbidden_mask_into
 
-from . import tactics, vcf
+from . import defence, tactics, vcf, vct
 from .planes import encode_into
 
 # Node fields in ``ints``.
@@ -164,12 +164,30 @@ def _undo_virtual(ints, g, node):
 
 
 @njit(cache=True)
+def judge_quiet_leaf(kind, board, size, color, n_in_row, rule, is_root, vcf_budget, vct_budget, root_vct_budget,
+                     vct_depth, use_defence, candidates, frames, stack_points, vct_state):
+    """The exact tactics beyond the next move, cheapest first: own VCF, own VCT, then defence against the opponent's.
+
+    ``kind`` comes from :func:`azero.tactics.leaf_candidates`; each step
+    acts only on a quiet (OPEN) position.  Returns the new kind.
+    """
+    kind = vcf.upgrade_leaf(kind, board, size, color, n_in_row, rule, is_root, vcf_budget, candidates, frames,
+                            stack_points)
+    kind = vct.upgrade_leaf(kind, board, size, color, n_in_row, rule, is_root, root_vct_budget if is_root else vct_budget,
+                            vct_depth, candidates, frames, stack_points, vct_state)
+    if use_defence:
+        kind = defence.restrict(kind, board, size, color, n_in_row, rule, is_root, vcf_budget, root_vct_budget, vct_depth,
+                                candidates, frames, stack_points, vct_state)
+    return kind
+
+
+@njit(cache=True)
 def select_leaves(
     ints, floats, node_count, root_board, root_to_move, root_last, root_quiet,
     games, targets, leaves_per_game, forced, size, n_in_row, rule,
-    c_puct, fpu_reduction, forced_k, use_tactics, radius, vcf_budget,
+    c_puct, fpu_reduction, forced_k, use_tactics, radius, budgets,
     planes, candidates, leaf_game, leaf_node,
-    board, forbidden, near, frames, stack_points, points,
+    board, forbidden, near, frames, stack_points, points, vct_state,
 ):
     """Pick up to ``leaves_per_game`` new leaves in each game of ``games``.
 
@@ -181,10 +199,14 @@ def select_leaves(
     results are backed up here.  For the k-th leaf that needs the network,
     ``planes[k]``, ``candidates[k]`` (its moves), ``leaf_game[k]`` and
     ``leaf_node[k]`` are written.  ``forced[g]`` turns forced playouts on at
-    that root.  The rest are scratch arrays (``board`` int8 N, ``forbidden``
-    bool N, ``near`` int16 [4, N], ``frames``/``stack_points`` from
-    games.renju.new_three_stack, ``points`` int64 N).
+    that root.  ``budgets`` = (VCF fours per leaf, VCT nodes per leaf, VCT
+    nodes at the root, VCT depth, threat defence on) as
+    :class:`azero.search.SearchConfig` gives them.  The rest are scratch
+    arrays (``board`` int8 N, ``forbidden`` bool N, ``near`` int16 [4, N],
+    ``frames``/``stack_points`` from games.renju.new_three_stack, ``points``
+    int64 N) and ``vct_state`` from :func:`azero.vct.new_state`.
     """
+    vcf_budget, vct_budget, root_vct_budget, vct_depth, use_defence = budgets
     batch = 0
     exact = 0
     cells = size * size
@@ -228,8 +250,9 @@ def select_leaves(
                 board, size, color, n_in_row, rule, use_tactics, node == ROOT, full_scan, last, radius, forbidden,
                 candidates[batch], points,
             )
-            kind = vcf.upgrade_leaf(kind, board, size, color, n_in_row, rule, node == ROOT, vcf_budget,
-                                    candidates[batch], frames, stack_points)
+            kind = judge_quiet_leaf(kind, board, size, color, n_in_row, rule, node == ROOT, vcf_budget, vct_budget,
+                                    root_vct_budget, vct_depth, use_defence, candidates[batch], frames, stack_points,
+                                    vct_state)
             if node == ROOT:
                 root_quiet[g] = kind == tactics.OPEN
             if kind == tactics.FORCED:

@@ -711,7 +711,7 @@ def build_engine(args: argparse.Namespace) -> PbrainEngine:
     from .checkpoint import load_checkpoint, read_info, resolve_checkpoint
     from .evaluator import NetEvaluator
     from .network import pick_device
-    from .players import TIME_MODE_MAX_SIMULATIONS, NetPlayer
+    from .players import TIME_MODE_MAX_SIMULATIONS, NetPlayer, play_search_config
 
     # Batch-one evaluations of a small net: several threads spend more time meeting than convolving.
     torch.set_num_threads(args.threads)
@@ -727,8 +727,9 @@ def build_engine(args: argparse.Namespace) -> PbrainEngine:
             raise ValueError(f"two checkpoints for {info.rule} on {info.size}x{info.size} ({players[key].name} and "
                              f"{path}); give one per size and rule")
         net, _ = load_checkpoint(path, device=device)
-        players[key] = NetPlayer(NetEvaluator(net), args.sims or TIME_MODE_MAX_SIMULATIONS, name=str(path),
-                                 seconds=DEFAULT_TURN_SECONDS)
+        # The same search as the arena's and the window's (move radius, VCT, threat defence) for this board.
+        players[key] = NetPlayer(NetEvaluator(net), args.sims or TIME_MODE_MAX_SIMULATIONS, play_search_config(info.size),
+                                 name=str(path), seconds=DEFAULT_TURN_SECONDS)
     return PbrainEngine(players)
 
 

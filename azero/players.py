@@ -19,7 +19,9 @@ Players are named by *specs*, the strings people type:
 ``pure:N``             pure Monte-Carlo tree search with N random playouts per move
 ``az:PATH``            a checkpoint (or a training run's folder: its latest checkpoint) with
                        PUCT search; options ``:sims=N`` (default 400) and/or ``:time=S``
-                       (seconds per move; ``sims`` then caps it)
+                       (seconds per move; ``sims`` then caps it), ``:vct=N`` (VCT nodes at the
+                       root, default SearchConfig's; 0 is the search before VCT: no VCT and no
+                       threat defence)
 ``pbrain:COMMAND``     any engine that speaks the Gomocup protocol, run as a subprocess
 ``human:NAME``         a person at the window (moves come from clicks, not from here)
 =====================  ==============================================================
@@ -36,6 +38,7 @@ import numpy as np
 
 from games.gomoku import Gomoku
 
+from . import mcts
 from .search import SearchConfig, Searcher
 
 DEFAULT_SIMULATIONS = 400
@@ -43,9 +46,10 @@ DEFAULT_SIMULATIONS = 400
 BIG_BOARD = 13
 BIG_BOARD_RADIUS = 3
 TIME_MODE_MAX_SIMULATIONS = 20000  # the tree's capacity when thinking by the clock
+REUSE_MAX_MOVES = 2  # a position this many moves on from a slot's root keeps its tree (our move and the reply)
 MIN_SIMULATIONS = 8  # even a time-pressed search looks at this many leaves (a first move needs a visited child)
 
-SPEC_HELP = "random, heuristic, pure:N, az:PATH[:sims=N][:time=S], pbrain:COMMAND or human:NAME"
+SPEC_HELP = "random, heuristic, pure:N, az:PATH[:sims=N][:time=S][:vct=N], pbrain:COMMAND or human:NAME"
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class PlayerSpec:
     path: str = ""  # az: the checkpoint file
     simulations: int = 0  # az: simulations per move (a cap when seconds is set); pure: playouts
     seconds: float | None = None  # az: thinking time per move
+    vct: int | None = None  # az: VCT nodes at the root (None: the search's default; 0: no VCT, no threat defence)
     command: str = ""  # pbrain: the command line
     name: str = ""  # human: the person's name
 
@@ -74,7 +79,7 @@ class PlayerSpec:
         return self.seconds is not None or self.kind == "pbrain"
 
 
-_AZ_OPTION = re.compile(r"^(.*):(sims|time)=([^:/\\]*)$")  # a folder named 'x:time=2/' is part of the path
+_AZ_OPTION = re.compile(r"^(.*):(sims|time|vct)=([^:/\\]*)$")  # a folder named 'x:time=2/' is part of the path
 
 
 def parse_spec(spec: str) -> PlayerSpec:
@@ -90,10 +95,14 @@ def parse_spec(spec: str) -> PlayerSpec:
             raise ValueError(f"pure:N needs a positive whole number of playouts, got {spec!r}")
         return PlayerSpec("pure", spec, simulations=int(rest))
     if kind == "az" and rest:
-        path, simulations, seconds = rest, None, None
+        path, simulations, seconds, vct = rest, None, None, None
         while (m := _AZ_OPTION.match(path)) is not None:
             path, option, value = m.group(1), m.group(2), m.group(3)
-            if option == "sims":
+            if option == "vct":
+                if vct is not None or not value.isdigit() or int(value) > 10**7:
+                    raise ValueError(f"vct must be given once, as a whole number of nodes up to 10000000, in {spec!r}")
+                vct = int(value)
+            elif option == "sims":
                 if simulations is not None or not value.isdigit() or int(value) < 1:
                     raise ValueError(f"sims must be given once, as a positive whole number, in {spec!r}")
                 simulations = int(value)
@@ -109,7 +118,7 @@ def parse_spec(spec: str) -> PlayerSpec:
             raise ValueError(f"az: needs a checkpoint path, got {spec!r}")
         if simulations is None:
             simulations = TIME_MODE_MAX_SIMULATIONS if seconds is not None else DEFAULT_SIMULATIONS
-        return PlayerSpec("az", spec, path=path, simulations=simulations, seconds=seconds)
+        return PlayerSpec("az", spec, path=path, simulations=simulations, seconds=seconds, vct=vct)
     if kind == "pbrain" and rest.strip():
         return PlayerSpec("pbrain", spec, command=rest.strip())
     if kind == "human" and rest.strip():
@@ -176,47 +185,91 @@ class NetPlayer:
         self.last_simulations: list[int] = []
         self.last_values: list[float] = []
         self._searcher: Searcher | None = None
+        self._root_moves: dict[int, list[int]] = {}  # slot -> the moves of the position at its root
 
     def _searcher_for(self, game: Gomoku, slots: int) -> Searcher:
         s = self._searcher
         if s is None or s.games < slots or s.size != game.size or s.rule_code != game.rule_code or s.n_in_row != game.n_in_row:
             self._searcher = None  # let the old forest go before the new one is allocated
+            self._root_moves = {}
             s = Searcher(game.size, game.rule_code, game.n_in_row, slots, self.evaluator, self.search_config,
                          self.simulations, seed=self.seed)
             self._searcher = s
         return s
 
+    def _place(self, searcher: Searcher, games: list[Gomoku]) -> np.ndarray:
+        """A slot for each game, keeping the tree of a slot whose root position the game has moved on from.
+
+        A game that continues a slot's position (its moves start with that
+        position's moves: our move and the reply since the last search) gets
+        that slot, and the root moves down the played moves (tree reuse), so
+        the search goes on from what it already read.  Other games start
+        afresh.  Games are matched by their moves, not their index, because
+        an arena's list of games to move shrinks as games end.
+        """
+        free = list(range(searcher.games))
+        slots: list[int | None] = [None] * len(games)
+        if self.search_config.tree_reuse:
+            for i, game in enumerate(games):
+                for s in free:
+                    before = self._root_moves.get(s)
+                    if before is not None and 0 <= len(game.moves) - len(before) <= REUSE_MAX_MOVES \
+                            and game.moves[:len(before)] == before:
+                        slots[i] = s
+                        free.remove(s)
+                        for move in game.moves[len(before):]:
+                            searcher.play(s, move)
+                        break
+        for i, game in enumerate(games):
+            if slots[i] is None:
+                slots[i] = free.pop(0)
+                searcher.set_position(slots[i], game)
+            self._root_moves[slots[i]] = list(game.moves)
+        return np.asarray(slots, dtype=np.int32)
+
     def analyse(self, game: Gomoku, seconds: float | None = None, pv_moves: int = 12) -> Analysis:
         """Search one position and say everything the search knows about it."""
         move = self.choose_moves([game], seconds=seconds)[0]
-        s = self._searcher
-        return Analysis(move, self.last_values[0], self.last_simulations[0], s.visit_counts(0), s.root_priors(0),
-                        s.principal_variation(0, pv_moves))
+        s, g = self._searcher, int(self._last_slots[0])
+        return Analysis(move, self.last_values[0], self.last_simulations[0], s.visit_counts(g), s.root_priors(g),
+                        s.principal_variation(g, pv_moves))
 
     def choose_moves(self, games: list[Gomoku], seconds: float | None = None) -> list[int]:
         """Search every game at once; ``seconds`` (or the player's own) bounds the time when given."""
         searcher = self._searcher_for(games[0], len(games))
-        slots = np.arange(len(games), dtype=np.int32)
-        for g, game in enumerate(games):
-            searcher.set_position(g, game)
+        slots = self._place(searcher, games)
+        self._last_slots = slots
         budget = self.seconds if seconds is None else seconds
-        if budget is None:
-            searcher.search(slots, self.simulations)
-        else:
-            deadline = time.perf_counter() + budget
-            searcher.search(slots, min(MIN_SIMULATIONS, self.simulations))
+        # ``simulations`` counts the root's visits, a reused subtree's included (KataGo's maxVisits): the same
+        # strength for less work.  A root needs one evaluation before anything else.
+        deadline = None if budget is None else time.perf_counter() + budget
+        first = min(MIN_SIMULATIONS, self.simulations) if deadline is not None else self.simulations
+        for g in slots:
+            searcher.begin(int(g), self._still_needed(searcher, int(g), first))
+        active = searcher.unfinished(slots)
+        while active.size:
+            searcher.step(active)
+            active = searcher.unfinished(active)
+        if deadline is not None:
             for g in slots:
-                searcher.begin(int(g), max(self.simulations - MIN_SIMULATIONS, 0))
+                searcher.begin(int(g), self._still_needed(searcher, int(g), self.simulations))
             active = searcher.unfinished(slots)
             while active.size and time.perf_counter() < deadline:
                 searcher.step(active)
                 active = searcher.unfinished(active)
-        self.last_simulations = [int(searcher.visit_counts(g).sum()) for g in range(len(games))]
-        self.last_values = [searcher.root_value(g) for g in range(len(games))]
-        return [searcher.choose_move(g) for g in range(len(games))]
+        self.last_simulations = [int(searcher.visit_counts(g).sum()) for g in slots]
+        self.last_values = [searcher.root_value(g) for g in slots]
+        return [searcher.choose_move(g) for g in slots]
+
+    @staticmethod
+    def _still_needed(searcher: Searcher, g: int, visits: int) -> int:
+        if searcher.ints[g, mcts.ROOT, mcts.STATE] != mcts.EXPANDED:
+            return max(visits, 1)
+        return max(visits - int(searcher.visit_counts(g).sum()), 0)
 
     def close(self) -> None:
         self._searcher = None
+        self._root_moves = {}
 
 
 class PurePlayer:
@@ -279,6 +332,18 @@ class HumanPlayer:
         pass
 
 
+def play_search_config(size: int, vct: int | None = None) -> SearchConfig:
+    """How a net searches when it plays (arena, window, protocol engine) on a board of ``size``.
+
+    ``vct``: VCT nodes at the root; 0 is the search before VCT (no VCT, no threat defence).
+    """
+    search = SearchConfig(move_radius=BIG_BOARD_RADIUS if size >= BIG_BOARD else 0)
+    if vct is not None:
+        search.vct_root_budget = vct
+        search.threat_defence = vct > 0
+    return search
+
+
 def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn_ms: int = 1000,
                 game: tuple[str, int, int] | None = None):
     """Build the player a spec names.
@@ -301,7 +366,7 @@ def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn
         rule, size, n_in_row = game if game is not None else (None, None, None)
         net, info = load_checkpoint(resolve_checkpoint(parsed.path), rule, size, n_in_row, device=device)
         # Search the points a net of this size was trained on: the big-board presets keep to 3 lines of a stone.
-        search = SearchConfig(move_radius=BIG_BOARD_RADIUS if info.size >= BIG_BOARD else 0)
+        search = play_search_config(info.size, parsed.vct)
         return NetPlayer(NetEvaluator(net), parsed.simulations, search, name=parsed.text, seed=seed,
                          seconds=parsed.seconds)
     if parsed.kind == "pbrain":

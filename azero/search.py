@@ -20,7 +20,7 @@ import numpy as np
 from games.gomoku import Gomoku
 from games.renju import new_three_stack
 
-from . import mcts, vcf
+from . import mcts, tactics, vcf, vct
 from .planes import NUM_PLANES
 
 
@@ -35,6 +35,10 @@ class SearchConfig:
     forced_k: float = 2.0  # forced playouts at the root (KataGo); 0 turns them and target pruning off
     tactics: bool = True  # exact immediate wins, losses and forced blocks (azero.tactics)
     vcf_budget: int = 50  # fours tried per leaf looking for a victory by continuous fours (azero.vcf); 0 = off
+    vct_budget: int = 0  # nodes per quiet leaf looking for a victory by continuous threats (azero.vct); 0 = off
+    vct_root_budget: int = 4000  # VCT nodes at the root, for its own win and for the opponent's (threat defence)
+    vct_depth: int = 6  # attacker moves (fours and threes) in one VCT line
+    threat_defence: bool = True  # prune to the moves that refute the opponent's VCF/VCT (azero.defence)
     move_radius: int = 0  # only search points within this many lines of a stone; 0 = every point
     leaves_per_game: int = 1  # leaves taken from one tree per step (virtual loss keeps them apart)
     tree_reuse: bool = True  # keep the chosen move's subtree for the next search
@@ -44,13 +48,27 @@ class SearchConfig:
         """The VCF budget the search uses: the VCF relies on the tactics' quiet positions, so none without them."""
         return self.vcf_budget if self.tactics else 0
 
+    @property
+    def tactic_budgets(self) -> tuple[int, int, int, int, bool]:
+        """What :func:`azero.mcts.select_leaves` reads: (VCF fours, leaf VCT nodes, root VCT nodes, VCT depth, defence).
+
+        VCF, VCT and defence all rely on the tactics' quiet positions, so all are off without them.
+        """
+        on = self.tactics
+        return (self.leaf_vcf_budget, self.vct_budget if on else 0, self.vct_root_budget if on else 0,
+                self.vct_depth, bool(on and self.threat_defence))
+
     def check(self) -> None:
         if self.c_puct <= 0:
             raise ValueError(f"c_puct must be positive, got {self.c_puct}")
         if not 0.0 <= self.noise_fraction <= 1.0:
             raise ValueError(f"noise_fraction must be between 0 and 1, got {self.noise_fraction}")
-        if self.forced_k < 0 or self.fpu_reduction < 0 or self.dirichlet_alpha < 0 or self.vcf_budget < 0:
-            raise ValueError("forced_k, fpu_reduction, dirichlet_alpha and vcf_budget cannot be negative")
+        if min(self.forced_k, self.fpu_reduction, self.dirichlet_alpha, self.vcf_budget, self.vct_budget,
+               self.vct_root_budget) < 0:
+            raise ValueError("forced_k, fpu_reduction, dirichlet_alpha, vcf_budget, vct_budget and vct_root_budget "
+                             "cannot be negative")
+        if not 1 <= self.vct_depth <= 20:
+            raise ValueError(f"vct_depth must be between 1 and 20, got {self.vct_depth}")
         if self.leaves_per_game < 1:
             raise ValueError(f"leaves_per_game must be at least 1, got {self.leaves_per_game}")
         if self.move_radius < 0:
@@ -89,6 +107,7 @@ class Searcher:
         self._near = np.zeros((4, cells), dtype=np.int16)
         self._frames, self._stack_points = new_three_stack()
         self._points = np.zeros(cells, dtype=np.int64)
+        self._vct_state = vct.new_state(size)  # its table keeps proven threat results from move to move
         self._scratch_order = np.zeros(self.max_nodes, dtype=np.int32)
         self._scratch_ints = np.zeros((self.max_nodes, mcts.INT_FIELDS), dtype=np.int32)
         self._scratch_floats = np.zeros((self.max_nodes, mcts.FLOAT_FIELDS), dtype=np.float32)
@@ -114,16 +133,27 @@ class Searcher:
             mcts.reset_tree(self.ints, self.floats, self.node_count, g)  # nothing below the root: advancing starts afresh
         mcts.advance_root(self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
                           self.root_quiet, g, move, self._scratch_order, self._scratch_ints, self._scratch_floats)
-        if self.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED and self._root_has_vcf(g):
-            # The kept subtree was judged as a leaf, with the leaf's VCF budget; a root gets the larger one and
-            # then searches only the first four, so a win found now is judged again as a root.
+        if self.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED and self._root_judged_otherwise(g):
+            # The kept subtree was judged as a leaf, with a leaf's budgets; a root gets larger ones, then searches
+            # only a forced win's first move or the refutations of the opponent's threat, so judge it again.
             mcts.reset_tree(self.ints, self.floats, self.node_count, g)
             self.root_quiet[g] = False
 
-    def _root_has_vcf(self, g: int) -> bool:
-        return vcf.quiet_root_vcf(self.root_board[g], self.size, int(self.root_to_move[g]), self.n_in_row,
-                                  self.rule_code, self.config.leaf_vcf_budget, self._frames, self._stack_points,
-                                  self._points) != vcf.NO_VCF
+    def _root_judged_otherwise(self, g: int) -> bool:
+        """Would a root's tactics restrict this kept root's moves: its own VCF or VCT, or the opponent's VCT?"""
+        board, color = self.root_board[g], int(self.root_to_move[g])
+        if vcf.quiet_root_vcf(board, self.size, color, self.n_in_row, self.rule_code, self.config.leaf_vcf_budget,
+                              self._frames, self._stack_points, self._points) != vcf.NO_VCF:
+            return True
+        _, _, root_budget, depth, use_defence = self.config.tactic_budgets
+        if root_budget <= 0:
+            return False
+        own, opponent = tactics.threats(board, self.size, color, self.n_in_row, self.rule_code, True, self._points)
+        if own or opponent:
+            return False  # not quiet: the immediate tactics already judged it the same way at any depth
+        sides = (color, 3 - color) if use_defence else (color,)
+        return any(vct.find_vct_with(self._vct_state, board, self.size, side, self.n_in_row, self.rule_code, depth,
+                                     root_budget, self._frames, self._stack_points) != vct.NO_VCT for side in sides)
 
     # -- searching ------------------------------------------------------------
     def begin(self, g: int, simulations: int, noise: bool = False, forced: bool = False) -> None:
@@ -152,9 +182,9 @@ class Searcher:
         count, exact = mcts.select_leaves(
             self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
             self.root_quiet, games, self.targets, cfg.leaves_per_game, self.forced, self.size, self.n_in_row, self.rule_code,
-            cfg.c_puct, cfg.fpu_reduction, cfg.forced_k, cfg.tactics, cfg.move_radius, cfg.leaf_vcf_budget,
+            cfg.c_puct, cfg.fpu_reduction, cfg.forced_k, cfg.tactics, cfg.move_radius, cfg.tactic_budgets,
             self.planes, self.candidates, self.leaf_game, self.leaf_node,
-            self._board, self._forbidden, self._near, self._frames, self._stack_points, self._points,
+            self._board, self._forbidden, self._near, self._frames, self._stack_points, self._points, self._vct_state,
         )
         if count > 0:
             self._evaluate(count)

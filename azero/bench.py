@@ -6,6 +6,7 @@ For one preset it measures, on this machine and device:
 |---|---|
 | engine_moves_per_s | random-playout moves per second, one core (the rules engine) |
 | mcts_sims_per_s | search simulations per second with a free evaluator, one process (the tree's own cost) |
+| mcts_sims_per_s_without_vct | the same with VCT and threat defence off (the search before them): their cost |
 | net_evals_per_s | network evaluations per second at the self-play batch, all workers at once (the ceiling) |
 | selfplay_evals_per_s | network evaluations per second while really playing, all workers at once |
 | selfplay_to_net_ratio | the two above divided: 1.0 means search, engine and plumbing cost nothing |
@@ -20,6 +21,7 @@ free-evaluator run, because few games finish inside a short measurement.
 
 from __future__ import annotations
 
+import copy
 import multiprocessing
 import os
 import time
@@ -157,6 +159,12 @@ def selfplay_benchmark(config: TrainConfig, seconds: float = 20.0, device: str =
     free = _measure_selfplay(_engine(config, UniformEvaluator(), seed=0), seconds)
     report["mcts_sims_per_s"] = round(free["simulations"] / free["seconds"])
     mean_length = free["length_total"] / max(free["games"], 1)
+    say("the same without VCT and threat defence (their cost)")
+    plain = copy.deepcopy(config)
+    plain.search.vct_budget = plain.search.vct_root_budget = 0
+    plain.search.threat_defence = False
+    without = _measure_selfplay(_engine(plain, UniformEvaluator(), seed=0), seconds)
+    report["mcts_sims_per_s_without_vct"] = round(without["simulations"] / without["seconds"])
     report["mean_game_length"] = round(mean_length, 1)
 
     say(f"the network alone at batch {report['batch_size']} ({workers} processes)")
@@ -199,6 +207,7 @@ def format_report(r: dict) -> str:
         f"{r['workers']} self-play processes, batch {r['batch_size']}, {r['simulations']}/{r['fast_simulations']} simulations",
         f"  engine (random playouts, one core)      {r['engine_moves_per_s']:>12,} moves/s",
         f"  search, free evaluator (one process)    {r['mcts_sims_per_s']:>12,} simulations/s",
+        f"    without VCT and threat defence        {r['mcts_sims_per_s_without_vct']:>12,} simulations/s",
         f"  network alone at batch {r['batch_size']:<4}             {r['net_evals_per_s']:>12,} evaluations/s",
         f"  self-play                               {r['selfplay_evals_per_s']:>12,} evaluations/s",
         f"  self-play / network                     {r['selfplay_to_net_ratio']:>12.3f}",

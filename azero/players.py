@@ -217,8 +217,9 @@ class NetPlayer:
                             and game.moves[:len(before)] == before:
                         slots[i] = s
                         free.remove(s)
-                        for move in game.moves[len(before):]:
-                            searcher.play(s, move)
+                        played = game.moves[len(before):]
+                        for k, move in enumerate(played):
+                            searcher.play(s, move, judge=k == len(played) - 1)
                         break
         for i, game in enumerate(games):
             if slots[i] is None:

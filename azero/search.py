@@ -127,13 +127,17 @@ class Searcher:
         self.root_to_move[g] = game.to_move
         self.root_last[g] = -1 if game.last_move is None else game.last_move
 
-    def play(self, g: int, move: int) -> None:
-        """The move ``move`` was played in slot ``g``: move the root, keeping its subtree when reuse is on."""
+    def play(self, g: int, move: int, judge: bool = True) -> None:
+        """The move ``move`` was played in slot ``g``: move the root, keeping its subtree when reuse is on.
+
+        ``judge=False`` skips judging the new root as a root (its own and the opponent's VCT): for a caller
+        that plays several moves before the next search, only the last root needs it.
+        """
         if not self.config.tree_reuse:
             mcts.reset_tree(self.ints, self.floats, self.node_count, g)  # nothing below the root: advancing starts afresh
         mcts.advance_root(self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
                           self.root_quiet, g, move, self._scratch_order, self._scratch_ints, self._scratch_floats)
-        if self.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED and self._root_judged_otherwise(g):
+        if judge and self.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED and self._root_judged_otherwise(g):
             # The kept subtree was judged as a leaf, with a leaf's budgets; a root gets larger ones, then searches
             # only a forced win's first move or the refutations of the opponent's threat, so judge it again.
             mcts.reset_tree(self.ints, self.floats, self.node_count, g)

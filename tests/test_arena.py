@@ -115,8 +115,12 @@ def test_a_checkpoint_is_one_player_wherever_it_lies_and_another_file_is_another
         assert store.register(f"az:{copy}:sims=10").id == a.id
         assert store.register(f"az:{first}:sims=20").id != a.id  # another search setting is another player
         b = store.register(f"az:{other}:sims=10")
-        assert (a.label, a.step, a.run, a.size) == ("run/step-00000005@10", 5, "run", 7)
-        assert b.id != a.id and b.label.startswith("run/step-00000005@10~")
+        assert (a.label, a.step, a.run, a.size) == ("run/step-00000005@10+vct", 5, "run", 7)
+        assert b.id != a.id and b.label.startswith("run/step-00000005@10+vct~")
+        # The search before VCT is another player, under the key and label its games were stored with then.
+        before_vct = store.register(f"az:{first}:sims=10:vct=0")
+        assert before_vct.id != a.id and before_vct.label == "run/step-00000005@10"
+        assert store.register(f"az:{first}:sims=10:vct=4000").id == a.id  # the default, said out loud
         # The same file under a third setting whose shown label clashes again still gets a name of its own.
         timed = [store.register(f"az:{first}:time=1{cap}") for cap in ("", ":sims=500", ":sims=600")]
         assert len({t.label for t in timed}) == 3 and len({t.id for t in timed}) == 3

@@ -6,9 +6,10 @@ engines then prune the side to move's choices to the moves that refute the
 threat, and so does the search here:
 
 - **At the root**, exactly with the solver: the opponent's VCT is searched
-  (:mod:`azero.vct`); the moves it depends on (every point that search
-  played) and the side to move's own fours are the candidates; each one is
-  played and kept only if the opponent then has no VCT within the budget.
+  (:mod:`azero.vct`); the points its proof uses (the opponent's moves, the
+  replies it beat, its final threats' points) and the side to move's own
+  fours are the candidates; each one is played and kept only if the
+  opponent then has no VCT within the root's budget.
   A root with no refutation is a proven loss; the search still needs a
   move, so its candidates are left as they were.
 - **Inside the tree**, cheaply: if the opponent has a VCF (:mod:`azero.vcf`),
@@ -41,8 +42,8 @@ def _restrict_root(board, size, color, n_in_row, rule, budget, max_depth, candid
     opponent = WHITE if color == BLACK else BLACK
     zobrist, salts, keys, info, touched = state
     n = size * size
-    # A table of its own, so every point of the threat's proof is played here and marked (the shared table
-    # would answer parts of it from memory and leave their points unmarked).
+    # A table of its own, so the threat's proof is walked here and its points marked (the shared table would
+    # answer parts of it from memory and leave their points unmarked).
     fresh_keys, fresh_info = np.zeros(keys.shape[0], dtype=np.uint64), np.zeros(info.shape, dtype=np.int32)
     for p in range(n):
         touched[p] = False
@@ -53,7 +54,7 @@ def _restrict_root(board, size, color, n_in_row, rule, budget, max_depth, candid
     depends = touched.copy()
     out = np.empty(8 * n_in_row + 8, dtype=np.int64)
     keep = np.zeros(n, dtype=np.bool_)
-    per_move = max(budget // 8, 1)
+    per_move = budget  # a refutation is believed only after as long a search for the threat as the root's
     kept = 0
     for q in range(n):
         if not candidates[q]:

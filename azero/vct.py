@@ -89,24 +89,31 @@ def board_hash(board, zobrist):
 
 
 @njit(cache=True, inline="always")
-def _own_stones_in_line(board, size, p, color, n_in_row):
-    """Most stones of ``color`` within n_in_row - 1 of ``p`` on one line, not counting past the other colour."""
+def _own_stones_along(board, size, p, d, color, n_in_row):
+    """Stones of ``color`` within n_in_row - 1 of ``p`` along line ``d``, not counting past the other colour."""
     x0 = p % size
     y0 = p // size
+    count = 0
+    for sign in (-1, 1):
+        for k in range(1, n_in_row):
+            x = x0 + k * DX[d] * sign
+            y = y0 + k * DY[d] * sign
+            if not (0 <= x < size and 0 <= y < size):
+                break
+            cell = board[y * size + x]
+            if cell == color:
+                count += 1
+            elif cell != EMPTY:
+                break
+    return count
+
+
+@njit(cache=True, inline="always")
+def _own_stones_in_line(board, size, p, color, n_in_row):
+    """Most stones of ``color`` within n_in_row - 1 of ``p`` on one line, not counting past the other colour."""
     best = 0
     for d in range(4):
-        count = 0
-        for sign in (-1, 1):
-            for k in range(1, n_in_row):
-                x = x0 + k * DX[d] * sign
-                y = y0 + k * DY[d] * sign
-                if not (0 <= x < size and 0 <= y < size):
-                    break
-                cell = board[y * size + x]
-                if cell == color:
-                    count += 1
-                elif cell != EMPTY:
-                    break
+        count = _own_stones_along(board, size, p, d, color, n_in_row)
         if count > best:
             best = count
     return best
@@ -177,11 +184,17 @@ def is_three(board, size, p, attacker, n_in_row, rule, frames, stack_points, out
     """Is the legal, empty ``p`` a three (see the module docstring) for ``attacker``, which is not a four there?"""
     if _own_stones_in_line(board, size, p, attacker, n_in_row) < n_in_row - 3:
         return False
+    # A threat move made by p has a winning row through p (else it was one before p, and the attacker had
+    # none), so only lines through p with n_in_row - 3 stones of its own are read.  Not in renju for black,
+    # where p can also make a far move legal.
+    every_line = rule == RENJU and attacker == BLACK
     board[p] = attacker
     x0 = p % size
     y0 = p // size
     found = False
     for d in range(4):
+        if not every_line and _own_stones_along(board, size, p, d, attacker, n_in_row) < n_in_row - 3:
+            continue
         for sign in (-1, 1):
             for k in range(1, n_in_row):
                 x = x0 + k * DX[d] * sign
@@ -354,12 +367,15 @@ def search_vct(board, size, attacker, n_in_row, rule, max_depth, budget, zobrist
                stack_points):
     """One depth-first pass: ``(first move of a VCT or NO_VCT, nodes judged)``; ``board`` is restored.
 
-    ``max_depth`` bounds the attacker's moves before its final threat move,
-    ``budget`` the nodes judged.  ``zobrist``/``salts`` come from
+    ``max_depth`` bounds the attacker's moves before its final threat
+    move, ``budget`` the nodes judged.  ``zobrist``/``salts`` come from
     :func:`new_zobrist`, ``keys``/``info`` from :func:`new_table` (kept
-    between calls: proven results stay valid).  ``touched`` (bool,
-    size*size) gets every point the search played, a superset of the
-    points a proof found uses.  ``frames``/``stack_points``: renju scratch.
+    between calls: proven results stay valid).  When a VCT is found,
+    ``touched`` (bool, size*size) gets the points its proof uses: the
+    attacker's moves, every defender reply, and the final threat moves with
+    their winning points (what a defender would have to take beforehand);
+    parts proved earlier and answered from the table are not walked again.
+    ``frames``/``stack_points``: renju scratch.
     """
     n = size * size
     given = budget
@@ -371,6 +387,10 @@ def search_vct(board, size, attacker, n_in_row, rule, max_depth, budget, zobrist
     cursor = np.zeros(levels, dtype=np.int64)
     played = np.full(levels, -1, dtype=np.int64)
     node_key = np.zeros(levels, dtype=np.uint64)
+    # The proof's points: pushed as the search goes, popped back when an attacker move fails.
+    marks = np.empty(16 * n, dtype=np.int64)
+    marks_at = np.zeros(levels, dtype=np.int64)
+    top = 0
     out = np.empty(8 * n_in_row + 8, dtype=np.int64)
     side_salt = salts[0] if attacker == BLACK else salts[1]
     h = board_hash(board, zobrist)
@@ -402,6 +422,10 @@ def search_vct(board, size, attacker, n_in_row, rule, max_depth, budget, zobrist
                 cursor[level] = start[level]
                 if result != UNKNOWN:
                     _store(keys, info, key, result, depth_left, best)
+            if result == PROVEN_WIN and top + 8 * n_in_row + 1 < marks.shape[0]:
+                top = _mark_finish(board, size, attacker, defender, n_in_row, rule, kind, best, out, marks, top,
+                                   frames, stack_points)
+            marks_at[level] = top
         if result == UNKNOWN:
             if cursor[level] == end[level]:
                 result = NO_WIN if kind == ATTACK else PROVEN_WIN  # no move proved it / every reply was beaten
@@ -411,9 +435,11 @@ def search_vct(board, size, attacker, n_in_row, rule, max_depth, budget, zobrist
                 cursor[level] += 1
                 color = attacker if kind == ATTACK else defender
                 board[p] = color
-                touched[p] = True
                 h ^= zobrist[color, p]
                 played[level] = p
+                if top < marks.shape[0]:
+                    marks[top] = p
+                    top += 1
                 level += 1
                 entering = True
                 continue
@@ -429,6 +455,7 @@ def search_vct(board, size, attacker, n_in_row, rule, max_depth, budget, zobrist
                 best = p
                 _store(keys, info, node_key[level], PROVEN_WIN, max_depth - level // 2, p)
             else:
+                top = marks_at[level]  # that move failed: its points are no part of a proof
                 result = UNKNOWN  # try the next move
         else:
             if result == NO_WIN:
@@ -441,8 +468,38 @@ def search_vct(board, size, attacker, n_in_row, rule, max_depth, budget, zobrist
             board[played[level]] = EMPTY
         return NO_VCT, given
     if result == PROVEN_WIN:
+        for i in range(top):
+            touched[marks[i]] = True
         return best, given - budget
     return NO_VCT, given - budget
+
+
+@njit(cache=True)
+def _mark_finish(board, size, attacker, defender, n_in_row, rule, kind, best, out, marks, top, frames, stack_points):
+    """Push the points of a node won without further search: the threat move and its winning points, or the
+    attacker's winning points, or its threat moves that no reply stops."""
+    n = size * size
+    if kind == ATTACK:
+        if best < 0:
+            return top
+        marks[top] = best
+        top += 1
+        if board[best] == EMPTY:
+            board[best] = attacker
+            count = winning_points_through(board, size, attacker, best, n_in_row, rule, out)
+            board[best] = EMPTY
+            for i in range(count):
+                marks[top] = out[i]
+                top += 1
+        return top
+    count = winning_points(board, size, attacker, n_in_row, rule, out, 8)
+    for i in range(count):
+        marks[top] = out[i]
+        top += 1
+    if count == 0 and top + n < marks.shape[0]:
+        # Won because no reply stops the attacker's threat moves (a double three): those are the points.
+        top = _threat_moves(board, size, attacker, n_in_row, rule, frames, stack_points, out, marks, top)
+    return top
 
 
 def new_state(size: int):

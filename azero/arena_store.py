@@ -25,8 +25,7 @@ from pathlib import Path
 from games import coords
 from games.constants import BLACK, DRAW, WHITE
 
-from .players import PlayerSpec, parse_spec
-from .search import SearchConfig
+from .players import PLAY_VCT_ROOT_BUDGET, PlayerSpec, parse_spec
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 120_000  # writers wait this long for the lock instead of failing
@@ -146,15 +145,17 @@ def _checkpoint_facts(spec: PlayerSpec) -> dict:
         raise ArenaError(str(error)) from None
     sha = file_sha256(path)
     setting = f"sims={spec.simulations}" + (f":time={spec.seconds:g}" if spec.seconds is not None else "")
-    # Games before VCT (issue 18) were stored without a search tag; that search is vct=0 and keeps their key.
-    vct = SearchConfig().vct_root_budget if spec.vct is None else spec.vct
-    tag = f":vct={vct}" if vct > 0 else ""
-    setting += tag
+    # Games before VCT (issue 18) were stored without a search tag; that search is vct=0 and keeps their key
+    # (its label says "-vcf" for new rows; old rows keep theirs).  The default play search keeps plain labels.
+    vct = PLAY_VCT_ROOT_BUDGET if spec.vct is None else spec.vct
+    setting += (f":vct={vct}" if vct > 0 else "") + (":defence" if spec.defence else "")
+    suffix = "-vcf" if vct == 0 else ("" if vct == PLAY_VCT_ROOT_BUDGET else f"+vct{vct}")
+    suffix += "+defence" if spec.defence else ""
     # A training run's checkpoint (RUN/checkpoints/step-N.safetensors), not a shipped one (checkpoints/NAME.safetensors).
     in_run = path.parent.name == "checkpoints" and path.stem.startswith("step-")
     run = path.parent.parent.name if in_run else None
     stem = f"{run}/{path.stem}" if run else path.stem
-    shown = (f"{spec.seconds:g}s" if spec.seconds is not None else str(spec.simulations)) + ("+vct" if tag else "")
+    shown = (f"{spec.seconds:g}s" if spec.seconds is not None else str(spec.simulations)) + suffix
     return {"key": f"az:{sha}:{setting}", "label": f"{stem}@{shown}", "checkpoint_sha256": sha,
             "rule": info.rule, "size": info.size, "n_in_row": info.n_in_row, "step": info.step, "run": run}
 

@@ -20,8 +20,8 @@ Players are named by *specs*, the strings people type:
 ``az:PATH``            a checkpoint (or a training run's folder: its latest checkpoint) with
                        PUCT search; options ``:sims=N`` (default 400) and/or ``:time=S``
                        (seconds per move; ``sims`` then caps it), ``:vct=N`` (VCT nodes at the
-                       root, default SearchConfig's; 0 is the search before VCT: no VCT and no
-                       threat defence)
+                       root, default 20000; 0 is the search before VCT) and ``:defence=1``
+                       (threat defence, off by default)
 ``pbrain:COMMAND``     any engine that speaks the Gomocup protocol, run as a subprocess
 ``human:NAME``         a person at the window (moves come from clicks, not from here)
 =====================  ==============================================================
@@ -46,10 +46,15 @@ DEFAULT_SIMULATIONS = 400
 BIG_BOARD = 13
 BIG_BOARD_RADIUS = 3
 TIME_MODE_MAX_SIMULATIONS = 20000  # the tree's capacity when thinking by the clock
+# VCT nodes at the root when a net plays: the tactics suite's wins need about this many (tests/test_tactics_suite.py).
+PLAY_VCT_ROOT_BUDGET = 20000
+# Thinking by the clock, the root's VCT gets this many nodes a second of the move's time (at most the budget
+# above): threat defence may run the solver once per candidate refutation, so it must stay a small share.
+VCT_NODES_PER_SECOND = 2000
 REUSE_MAX_MOVES = 2  # a position this many moves on from a slot's root keeps its tree (our move and the reply)
 MIN_SIMULATIONS = 8  # even a time-pressed search looks at this many leaves (a first move needs a visited child)
 
-SPEC_HELP = "random, heuristic, pure:N, az:PATH[:sims=N][:time=S][:vct=N], pbrain:COMMAND or human:NAME"
+SPEC_HELP = "random, heuristic, pure:N, az:PATH[:sims=N][:time=S][:vct=N][:defence=1], pbrain:COMMAND or human:NAME"
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,8 @@ class PlayerSpec:
     path: str = ""  # az: the checkpoint file
     simulations: int = 0  # az: simulations per move (a cap when seconds is set); pure: playouts
     seconds: float | None = None  # az: thinking time per move
-    vct: int | None = None  # az: VCT nodes at the root (None: the search's default; 0: no VCT, no threat defence)
+    vct: int | None = None  # az: VCT nodes at the root (None: the play default; 0: no VCT, no threat defence)
+    defence: bool = False  # az: threat defence on (azero/defence.py)
     command: str = ""  # pbrain: the command line
     name: str = ""  # human: the person's name
 
@@ -79,7 +85,7 @@ class PlayerSpec:
         return self.seconds is not None or self.kind == "pbrain"
 
 
-_AZ_OPTION = re.compile(r"^(.*):(sims|time|vct)=([^:/\\]*)$")  # a folder named 'x:time=2/' is part of the path
+_AZ_OPTION = re.compile(r"^(.*):(sims|time|vct|defence)=([^:/\\]*)$")  # a folder named 'x:time=2/' is part of the path
 
 
 def parse_spec(spec: str) -> PlayerSpec:
@@ -95,10 +101,14 @@ def parse_spec(spec: str) -> PlayerSpec:
             raise ValueError(f"pure:N needs a positive whole number of playouts, got {spec!r}")
         return PlayerSpec("pure", spec, simulations=int(rest))
     if kind == "az" and rest:
-        path, simulations, seconds, vct = rest, None, None, None
+        path, simulations, seconds, vct, defence = rest, None, None, None, None
         while (m := _AZ_OPTION.match(path)) is not None:
             path, option, value = m.group(1), m.group(2), m.group(3)
-            if option == "vct":
+            if option == "defence":
+                if defence is not None or value not in ("0", "1"):
+                    raise ValueError(f"defence must be given once, as 0 or 1, in {spec!r}")
+                defence = value == "1"
+            elif option == "vct":
                 if vct is not None or not value.isdigit() or int(value) > 10**7:
                     raise ValueError(f"vct must be given once, as a whole number of nodes up to 10000000, in {spec!r}")
                 vct = int(value)
@@ -118,7 +128,10 @@ def parse_spec(spec: str) -> PlayerSpec:
             raise ValueError(f"az: needs a checkpoint path, got {spec!r}")
         if simulations is None:
             simulations = TIME_MODE_MAX_SIMULATIONS if seconds is not None else DEFAULT_SIMULATIONS
-        return PlayerSpec("az", spec, path=path, simulations=simulations, seconds=seconds, vct=vct)
+        if defence and vct == 0:
+            raise ValueError(f"defence=1 needs the VCT (vct above 0), in {spec!r}")
+        return PlayerSpec("az", spec, path=path, simulations=simulations, seconds=seconds, vct=vct,
+                          defence=bool(defence))
     if kind == "pbrain" and rest.strip():
         return PlayerSpec("pbrain", spec, command=rest.strip())
     if kind == "human" and rest.strip():
@@ -237,14 +250,24 @@ class NetPlayer:
 
     def choose_moves(self, games: list[Gomoku], seconds: float | None = None) -> list[int]:
         """Search every game at once; ``seconds`` (or the player's own) bounds the time when given."""
-        searcher = self._searcher_for(games[0], len(games))
-        slots = self._place(searcher, games)
-        self._last_slots = slots
         budget = self.seconds if seconds is None else seconds
-        # ``simulations`` counts the root's visits, a reused subtree's included (KataGo's maxVisits): the same
-        # strength for less work.  A root needs one evaluation before anything else.
         deadline = None if budget is None else time.perf_counter() + budget
-        first = min(MIN_SIMULATIONS, self.simulations) if deadline is not None else self.simulations
+        configured = self.search_config.vct_root_budget
+        if deadline is not None and configured > 0:
+            # The solver is not stopped by the clock, so by the clock it gets a share of the move's time.
+            self.search_config.vct_root_budget = max(1, min(configured, int(budget * VCT_NODES_PER_SECOND)))
+        try:
+            searcher = self._searcher_for(games[0], len(games))
+            slots = self._place(searcher, games)
+            self._last_slots = slots
+            # ``simulations`` counts the root's visits, a reused subtree's included (KataGo's maxVisits): the
+            # same strength for less work.  A root needs one evaluation before anything else.
+            first = min(MIN_SIMULATIONS, self.simulations) if deadline is not None else self.simulations
+            return self._search(searcher, slots, first, deadline)
+        finally:
+            self.search_config.vct_root_budget = configured
+
+    def _search(self, searcher: Searcher, slots: np.ndarray, first: int, deadline: float | None) -> list[int]:
         for g in slots:
             searcher.begin(int(g), self._still_needed(searcher, int(g), first))
         active = searcher.unfinished(slots)
@@ -333,15 +356,18 @@ class HumanPlayer:
         pass
 
 
-def play_search_config(size: int, vct: int | None = None) -> SearchConfig:
+def play_search_config(size: int, vct: int | None = None, defence: bool = False) -> SearchConfig:
     """How a net searches when it plays (arena, window, protocol engine) on a board of ``size``.
 
-    ``vct``: VCT nodes at the root; 0 is the search before VCT (no VCT, no threat defence).
+    ``vct``: VCT nodes at the root (default :data:`PLAY_VCT_ROOT_BUDGET`); 0 is the search before VCT.
+    ``defence``: threat defence (azero/defence.py) on; it needs ``vct`` > 0.
     """
     search = SearchConfig(move_radius=BIG_BOARD_RADIUS if size >= BIG_BOARD else 0)
-    if vct is not None:
-        search.vct_root_budget = vct
-        search.threat_defence = vct > 0
+    search.vct_root_budget = PLAY_VCT_ROOT_BUDGET if vct is None else vct
+    # Threat defence is off in play until it is shown to pay: with it, gomoku15 at 800 simulations scored
+    # 4/0/8 and (an earlier, weaker verification) 11/0/18 against the same net without VCT (README).  Its
+    # own VCT at the root is a proven win, so it stays.
+    search.threat_defence = bool(defence) and search.vct_root_budget > 0
     return search
 
 
@@ -367,7 +393,7 @@ def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn
         rule, size, n_in_row = game if game is not None else (None, None, None)
         net, info = load_checkpoint(resolve_checkpoint(parsed.path), rule, size, n_in_row, device=device)
         # Search the points a net of this size was trained on: the big-board presets keep to 3 lines of a stone.
-        search = play_search_config(info.size, parsed.vct)
+        search = play_search_config(info.size, parsed.vct, parsed.defence)
         return NetPlayer(NetEvaluator(net), parsed.simulations, search, name=parsed.text, seed=seed,
                          seconds=parsed.seconds)
     if parsed.kind == "pbrain":

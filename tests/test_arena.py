@@ -115,12 +115,18 @@ def test_a_checkpoint_is_one_player_wherever_it_lies_and_another_file_is_another
         assert store.register(f"az:{copy}:sims=10").id == a.id
         assert store.register(f"az:{first}:sims=20").id != a.id  # another search setting is another player
         b = store.register(f"az:{other}:sims=10")
-        assert (a.label, a.step, a.run, a.size) == ("run/step-00000005@10+vct", 5, "run", 7)
-        assert b.id != a.id and b.label.startswith("run/step-00000005@10+vct~")
-        # The search before VCT is another player, under the key and label its games were stored with then.
+        assert (a.label, a.step, a.run, a.size) == ("run/step-00000005@10", 5, "run", 7)
+        assert b.id != a.id and b.label.startswith("run/step-00000005@10~")
+        # The search before VCT is another player, under the key its games were stored with then.
         before_vct = store.register(f"az:{first}:sims=10:vct=0")
-        assert before_vct.id != a.id and before_vct.label == "run/step-00000005@10"
-        assert store.register(f"az:{first}:sims=10:vct=4000").id == a.id  # the default, said out loud
+        assert before_vct.id != a.id and before_vct.label == "run/step-00000005@10-vcf"
+        assert ":vct=" not in before_vct.key and a.key.endswith(":sims=10:vct=20000")
+        assert store.register(f"az:{first}:sims=10:vct=20000").id == a.id  # the default, said out loud
+        assert store.register(f"az:{first}:sims=10:vct=500").label == "run/step-00000005@10+vct500"
+        defended = store.register(f"az:{first}:sims=10:defence=1")  # threat defence on: another search
+        assert defended.id != a.id and defended.label == "run/step-00000005@10+defence"
+        with pytest.raises(ArenaError, match="defence=1 needs the VCT"):
+            store.register(f"az:{first}:sims=10:vct=0:defence=1")
         # The same file under a third setting whose shown label clashes again still gets a name of its own.
         timed = [store.register(f"az:{first}:time=1{cap}") for cap in ("", ":sims=500", ":sims=600")]
         assert len({t.label for t in timed}) == 3 and len({t.id for t in timed}) == 3

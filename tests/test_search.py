@@ -197,7 +197,8 @@ def test_renju_overline_is_neither_a_win_nor_a_move_for_black():
     e5 = from_xy(4, 4, SIZE)
     renju = Gomoku.from_moves(OVERLINE, size=SIZE, rule="renju")
     assert renju.to_move == BLACK and not renju.is_over and e5 in renju.forbidden_moves()
-    searcher = searched(renju, 200, evaluator=HashEvaluator())
+    # Threat defence off: with it, white's threats would leave black fewer candidates than every legal point.
+    searcher = searched(renju, 200, SearchConfig(threat_defence=False), evaluator=HashEvaluator())
     assert e5 not in root_child_moves(searcher)
     assert searcher.visit_counts(0)[e5] == 0
     assert root_child_moves(searcher) == renju.legal_moves()  # no five, so every legal point is a candidate
@@ -205,8 +206,8 @@ def test_renju_overline_is_neither_a_win_nor_a_move_for_black():
 
     # Standard rules: e5 is legal but makes six, which does not win, so the search must not score it as one.
     standard = Gomoku.from_moves(OVERLINE, size=SIZE, rule="standard")
-    # Without the VCF: white's filler stones on row 1 have one (d1 is a double four), which would end the line.
-    searcher = searched(standard, 200, SearchConfig(vcf_budget=0))
+    # Without the VCF and VCT: white's filler stones on row 1 have one (d1 is a double four), which would end the line.
+    searcher = searched(standard, 200, SearchConfig(vcf_budget=0, vct_root_budget=0, threat_defence=False))
     assert e5 in root_child_moves(searcher)
     assert root_child_moves(searcher) == standard.legal_moves()
     child = next(c for c in root_children(searcher) if searcher.ints[0, c, mcts.MOVE] == e5)

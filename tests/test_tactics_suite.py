@@ -71,7 +71,7 @@ def test_the_search_plays_the_winning_move_of_a_vct(start):
 @pytest.mark.parametrize("start", range(0, 120, CHUNK))
 def test_the_search_plays_a_move_that_refutes_the_opponents_vct(start):
     positions = games("defend")[start:start + CHUNK]
-    player = NetPlayer(UniformEvaluator(), 200, play_search_config(15))
+    player = NetPlayer(UniformEvaluator(), 200, play_search_config(15, defence=True))
     for i, game in enumerate(positions):
         move = player.choose_moves([game])[0]
         opponent = 3 - game.to_move

@@ -15,7 +15,8 @@ def player(simulations=200, reuse=True, size=9):
 
 
 def evaluations(p):
-    return p._searcher.evaluations
+    """Simulations the player's searcher has run (network leaves and exact ones)."""
+    return p._searcher.simulations
 
 
 def test_the_next_move_starts_from_the_subtree_of_the_moves_played_since():
@@ -73,4 +74,4 @@ def test_games_keep_their_trees_when_the_list_of_games_shrinks():
     assert all(g.is_legal(m) for g, m in zip(games[1:], again))
     fresh = NetPlayer(HashEvaluator(), 100, SearchConfig(tree_reuse=False))
     fresh.choose_moves(games[1:])
-    assert evaluations(p) - before <= fresh._searcher.evaluations  # nothing searched twice, some visits kept
+    assert evaluations(p) - before <= fresh._searcher.simulations  # nothing searched twice, some visits kept

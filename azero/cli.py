@@ -17,7 +17,7 @@ from azero.ratings import DEFAULT_ANCHOR, DEFAULT_ANCHOR_ELO
 from games.constants import RULES
 
 EXIT_BAD_INPUT = 2
-PLAYER_SPEC_TEXT = ("random, heuristic, pure:N (N playouts), az:CHECKPOINT[:sims=N][:time=SECONDS], "
+PLAYER_SPEC_TEXT = ("random, heuristic, pure:N (N playouts), az:CHECKPOINT[:sims=N][:time=SECONDS][:vct=N][:defence=1], "
                     "pbrain:COMMAND (a Gomocup engine)")
 
 

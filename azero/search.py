@@ -36,9 +36,9 @@ class SearchConfig:
     tactics: bool = True  # exact immediate wins, losses and forced blocks (azero.tactics)
     vcf_budget: int = 50  # fours tried per leaf looking for a victory by continuous fours (azero.vcf); 0 = off
     vct_budget: int = 0  # nodes per quiet leaf looking for a victory by continuous threats (azero.vct); 0 = off
-    vct_root_budget: int = 1000  # VCT nodes at the root, own win and opponent's (threat defence); play uses more
+    vct_root_budget: int = 0  # VCT nodes at the root, own win and opponent's (threat defence); play: players.py
     vct_depth: int = 6  # attacker moves (fours and threes) in one VCT line
-    threat_defence: bool = True  # prune to the moves that refute the opponent's VCF/VCT (azero.defence)
+    threat_defence: bool = False  # prune to the moves that refute the opponent's VCF/VCT (azero.defence)
     move_radius: int = 0  # only search points within this many lines of a stone; 0 = every point
     leaves_per_game: int = 1  # leaves taken from one tree per step (virtual loss keeps them apart)
     tree_reuse: bool = True  # keep the chosen move's subtree for the next search

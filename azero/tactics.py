@@ -42,6 +42,37 @@ def _completes_row(board, size, p, color, n_in_row, rule):
     return wins
 
 
+@njit(cache=True, inline="always")
+def own_stones_along(board, size, p, d, color, n_in_row):
+    """Stones of ``color`` within n_in_row - 1 of ``p`` along line ``d``, not counting past the other colour."""
+    x0 = p % size
+    y0 = p // size
+    count = 0
+    for sign in (-1, 1):
+        for k in range(1, n_in_row):
+            x = x0 + k * DX[d] * sign
+            y = y0 + k * DY[d] * sign
+            if not (0 <= x < size and 0 <= y < size):
+                break
+            cell = board[y * size + x]
+            if cell == color:
+                count += 1
+            elif cell != EMPTY:
+                break
+    return count
+
+
+@njit(cache=True, inline="always")
+def own_stones_in_line(board, size, p, color, n_in_row):
+    """Most stones of ``color`` within n_in_row - 1 of ``p`` on one line, not counting past the other colour."""
+    best = 0
+    for d in range(4):
+        count = own_stones_along(board, size, p, d, color, n_in_row)
+        if count > best:
+            best = count
+    return best
+
+
 @njit(cache=True)
 def winning_points(board, size, color, n_in_row, rule, out, limit):
     """Write into ``out`` the empty points where ``color`` would complete a winning row; return how many.

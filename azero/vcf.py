@@ -23,11 +23,11 @@ import numpy as np
 from numba import njit
 
 from games.constants import BLACK, EMPTY, RENJU, WHITE
-from games.lines import DX, DY, is_winning_move
+from games.lines import is_winning_move
 from games.renju import is_forbidden_using
 
 from . import tactics
-from .tactics import winning_points_through
+from .tactics import own_stones_in_line, winning_points_through
 
 NO_VCF = -1
 
@@ -38,24 +38,7 @@ def _may_make_four(board, size, p, color, n_in_row):
 
     A necessary condition only (cheap): the real test follows.
     """
-    x0 = p % size
-    y0 = p // size
-    for d in range(4):
-        count = 0
-        for sign in (-1, 1):
-            for k in range(1, n_in_row):
-                x = x0 + k * DX[d] * sign
-                y = y0 + k * DY[d] * sign
-                if not (0 <= x < size and 0 <= y < size):
-                    break
-                cell = board[y * size + x]
-                if cell == color:
-                    count += 1
-                elif cell != EMPTY:
-                    break
-        if count >= n_in_row - 2:
-            return True
-    return False
+    return own_stones_in_line(board, size, p, color, n_in_row) >= n_in_row - 2
 
 
 @njit(cache=True)

@@ -50,7 +50,7 @@ from games.lines import DX, DY, is_winning_move
 from games.renju import is_forbidden_using
 
 from . import tactics
-from .tactics import winning_points, winning_points_through
+from .tactics import own_stones_along, own_stones_in_line, winning_points, winning_points_through
 
 NO_VCT = -1
 
@@ -89,37 +89,6 @@ def board_hash(board, zobrist):
 
 
 @njit(cache=True, inline="always")
-def _own_stones_along(board, size, p, d, color, n_in_row):
-    """Stones of ``color`` within n_in_row - 1 of ``p`` along line ``d``, not counting past the other colour."""
-    x0 = p % size
-    y0 = p // size
-    count = 0
-    for sign in (-1, 1):
-        for k in range(1, n_in_row):
-            x = x0 + k * DX[d] * sign
-            y = y0 + k * DY[d] * sign
-            if not (0 <= x < size and 0 <= y < size):
-                break
-            cell = board[y * size + x]
-            if cell == color:
-                count += 1
-            elif cell != EMPTY:
-                break
-    return count
-
-
-@njit(cache=True, inline="always")
-def _own_stones_in_line(board, size, p, color, n_in_row):
-    """Most stones of ``color`` within n_in_row - 1 of ``p`` on one line, not counting past the other colour."""
-    best = 0
-    for d in range(4):
-        count = _own_stones_along(board, size, p, d, color, n_in_row)
-        if count > best:
-            best = count
-    return best
-
-
-@njit(cache=True, inline="always")
 def _on_line_within(size, a, b, reach):
     """Do points ``a`` and ``b`` share a row, column or diagonal, at most ``reach`` apart?"""
     ax = a % size
@@ -146,7 +115,7 @@ def is_threat_move(board, size, m, attacker, n_in_row, rule, frames, stack_point
 
     ``out`` is int64 scratch of at least 8 * n_in_row points.
     """
-    if board[m] != EMPTY or _own_stones_in_line(board, size, m, attacker, n_in_row) < n_in_row - 2:
+    if board[m] != EMPTY or own_stones_in_line(board, size, m, attacker, n_in_row) < n_in_row - 2:
         return False
     if not _legal(board, size, m, attacker, rule, frames, stack_points):
         return False
@@ -182,7 +151,7 @@ def _threat_moves(board, size, attacker, n_in_row, rule, frames, stack_points, o
 @njit(cache=True)
 def is_three(board, size, p, attacker, n_in_row, rule, frames, stack_points, out):
     """Is the legal, empty ``p`` a three (see the module docstring) for ``attacker``, which is not a four there?"""
-    if _own_stones_in_line(board, size, p, attacker, n_in_row) < n_in_row - 3:
+    if own_stones_in_line(board, size, p, attacker, n_in_row) < n_in_row - 3:
         return False
     # A threat move made by p has a winning row through p (else it was one before p, and the attacker had
     # none), so only lines through p with n_in_row - 3 stones of its own are read.  Not in renju for black,
@@ -193,7 +162,7 @@ def is_three(board, size, p, attacker, n_in_row, rule, frames, stack_points, out
     y0 = p // size
     found = False
     for d in range(4):
-        if not every_line and _own_stones_along(board, size, p, d, attacker, n_in_row) < n_in_row - 3:
+        if not every_line and own_stones_along(board, size, p, d, attacker, n_in_row) < n_in_row - 3:
             continue
         for sign in (-1, 1):
             for k in range(1, n_in_row):
@@ -238,7 +207,7 @@ def _expand_attack(board, size, attacker, defender, n_in_row, rule, depth_left, 
     end = at
     # Fours first (their answer is forced, so they are cheap to refute or prove), then threes.
     for p in range(n):
-        if board[p] != EMPTY or _own_stones_in_line(board, size, p, attacker, n_in_row) < n_in_row - 2:
+        if board[p] != EMPTY or own_stones_in_line(board, size, p, attacker, n_in_row) < n_in_row - 2:
             continue
         board[p] = attacker
         four = winning_points_through(board, size, attacker, p, n_in_row, rule, out) > 0
@@ -311,7 +280,7 @@ def _expand_defend(board, size, attacker, defender, n_in_row, rule, frames, stac
         board[q] = defender
         keep = _kills_all(board, size, q, threats_from, threats_to, moves, attacker, n_in_row, rule, frames,
                           stack_points, out, trick)
-        if not keep and _own_stones_in_line(board, size, q, defender, n_in_row) >= n_in_row - 2:
+        if not keep and own_stones_in_line(board, size, q, defender, n_in_row) >= n_in_row - 2:
             keep = winning_points_through(board, size, defender, q, n_in_row, rule, out) > 0  # a counter-four
         board[q] = EMPTY
         if keep and _legal(board, size, q, defender, rule, frames, stack_points):

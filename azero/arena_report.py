@@ -80,16 +80,37 @@ def head_to_head(store: ArenaStore, kind: GameKind, player: str, opponent: str) 
     return tally.wins, tally.draws, tally.losses
 
 
-def rate(store: ArenaStore, kind: GameKind, anchor: str = DEFAULT_ANCHOR, anchor_elo: float = DEFAULT_ANCHOR_ELO,
-         save: bool = True) -> list[Rating]:
-    """Fit Elo over every game of ``kind``; the fit is kept in the ratings table when ``save``."""
+def resolve_anchor(store: ArenaStore, kind: GameKind, anchor: str | None = None) -> str:
+    """The player to hold fixed in ``kind``'s ratings: ``anchor`` if given (it must have played), else the default.
+
+    When the default reference (the pattern bot) has no game of this kind, as
+    after a first game against a network on a new board, the most-played
+    program anchors the table instead (ties by name); a person never does.
+    """
     games = store.games(kind.rule, kind.size, kind.n_in_row)
     if not games:
         raise ArenaError(f"no {kind.rule} {kind.size}x{kind.size} games in {store.path}")
-    played = sorted({g.black for g in games} | {g.white for g in games})
-    if anchor not in played:
-        raise ArenaError(f"the anchor {anchor!r} has no {kind.rule} {kind.size}x{kind.size} games; "
-                         f"choose --anchor among: {', '.join(played)}")
+    counts: dict[str, int] = {}
+    for g in games:
+        for player in (g.black, g.white):
+            counts[player] = counts.get(player, 0) + 1
+    played = sorted(counts)
+    if anchor is not None:
+        if anchor not in counts:
+            raise ArenaError(f"the anchor {anchor!r} has no {kind.rule} {kind.size}x{kind.size} games; "
+                             f"choose --anchor among: {', '.join(played)}")
+        return anchor
+    if DEFAULT_ANCHOR in counts:
+        return DEFAULT_ANCHOR
+    programs = [p for p in played if not p.startswith("human:")] or played
+    return min(programs, key=lambda p: (-counts[p], p))
+
+
+def rate(store: ArenaStore, kind: GameKind, anchor: str | None = None, anchor_elo: float = DEFAULT_ANCHOR_ELO,
+         save: bool = True) -> list[Rating]:
+    """Fit Elo over every game of ``kind`` (anchor: see :func:`resolve_anchor`); kept in the ratings table when ``save``."""
+    anchor = resolve_anchor(store, kind, anchor)
+    games = store.games(kind.rule, kind.size, kind.n_in_row)
     ratings = fit_ratings(results(games), anchor, anchor_elo)
     if save:
         store.save_ratings(kind.rule, kind.size, kind.n_in_row, anchor, anchor_elo, ratings)
@@ -97,7 +118,7 @@ def rate(store: ArenaStore, kind: GameKind, anchor: str = DEFAULT_ANCHOR, anchor
 
 
 def plot_elo(store: ArenaStore, ratings: list[Rating], kind: GameKind, out: str | Path, run: str | None = None,
-             anchor: str = DEFAULT_ANCHOR) -> Path:
+             anchor: str | None = None) -> Path:
     """Elo of each run's checkpoints against their training step (95% intervals), references as lines."""
     import matplotlib
 

@@ -184,8 +184,11 @@ def player_facts(spec: str | PlayerSpec, turn_ms: int = 1000) -> dict:
 class ArenaStore:
     """An open arena database (one connection; open one per process)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, read_only: bool = False):
         self.path = Path(path)
+        if read_only:
+            self._open_read_only()
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         while True:
@@ -220,6 +223,18 @@ class ArenaStore:
                 self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
             elif row[0] != str(SCHEMA_VERSION):
                 raise ArenaError(f"{self.path} has arena schema {row[0]}; this azero reads schema {SCHEMA_VERSION}")
+
+    def _open_read_only(self) -> None:
+        """Read a database without touching it (a shipped, committed file): no WAL files, no schema changes."""
+        if not self.path.is_file():
+            raise ArenaError(f"no arena database at {self.path}")
+        try:
+            self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True)
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise ArenaError(f"{self.path} is not a usable arena database: {error}") from None
+        if row is None or row[0] != str(SCHEMA_VERSION):
+            raise ArenaError(f"{self.path} has arena schema {row and row[0]}; this azero reads schema {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.db.close()

@@ -28,6 +28,9 @@ FORBIDDEN = (200, 30, 30)
 HINT = (30, 120, 220)
 PV_BLACK = (70, 70, 70)
 PV_WHITE = (235, 235, 235)
+BETTER = (235, 120, 20)
+BEST_CANDIDATE = (40, 130, 230)
+CANDIDATE = (90, 180, 110)
 
 
 @dataclass
@@ -39,6 +42,9 @@ class Overlay:
     heat: np.ndarray | None = None  # per-point weights (the policy), shaded in blue
     hint: int | None = None  # a suggested move, ringed
     line: list[int] = field(default_factory=list)  # a principal variation, shown as numbered ghost stones
+    better: int | None = None  # the move the AI would have played instead (teaching, review), ringed in orange
+    # Live analysis: (move, win rate of the side to move, visits), best first; drawn as labelled discs.
+    candidates: list[tuple[int, float, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -51,11 +57,26 @@ class BoardGeometry:
     left: int = 0
     top: int = 0
 
+    # The margin in cells: the coordinates sit in its outer part, clear of a stone on the edge line.
+    MARGIN_CELLS = 1.4
+
     @classmethod
     def fit(cls, size: int, pixels: int, left: int = 0, top: int = 0) -> "BoardGeometry":
         """The largest grid of ``size`` points that fits a square of ``pixels``."""
-        cell = max(12, (pixels - 2) // (size + 1))
-        return cls(size, cell, cell, left, top)
+        cell = max(12, int((pixels - 2) / (size - 1 + 2 * cls.MARGIN_CELLS)))
+        return cls(size, cell, int(cell * cls.MARGIN_CELLS), left, top)
+
+    @property
+    def stone_radius(self) -> int:
+        return int(self.cell * 0.46)
+
+    @property
+    def label_offset(self) -> int:
+        """How far in from the board's edge the coordinates are centred."""
+        return int(self.cell * 0.42)
+
+    def label_font_size(self) -> int:
+        return max(14, int(self.cell * 0.5))
 
     @property
     def pixels(self) -> int:
@@ -103,20 +124,21 @@ def draw_board(surface, geometry: BoardGeometry, game: Gomoku, overlay: Overlay 
         pygame.draw.line(surface, LINE, (g.left + low, g.top + at), (g.left + high, g.top + at), 1)
     for x, y in star_points(size):
         pygame.draw.circle(surface, LINE, g.centre(coords.from_xy(x, y, size)), max(2, g.cell // 9))
-    font = pygame.font.Font(None, max(14, int(g.cell * 0.55)))
+    font = pygame.font.Font(None, g.label_font_size())
     labels = coords.column_labels(size)
+    edge = g.label_offset
     for i in range(size):
         column = font.render(labels[i], True, LINE)
         row = font.render(str(coords.row_label(i, size)), True, LINE)
         cx = g.left + g.margin + i * g.cell
         cy = g.top + g.margin + i * g.cell
-        surface.blit(column, column.get_rect(center=(cx, g.top + g.margin // 2)))
-        surface.blit(column, column.get_rect(center=(cx, g.top + g.pixels - g.margin // 2)))
-        surface.blit(row, row.get_rect(center=(g.left + g.margin // 2, cy)))
-        surface.blit(row, row.get_rect(center=(g.left + g.pixels - g.margin // 2, cy)))
+        surface.blit(column, column.get_rect(center=(cx, g.top + edge)))
+        surface.blit(column, column.get_rect(center=(cx, g.top + g.pixels - edge)))
+        surface.blit(row, row.get_rect(center=(g.left + edge, cy)))
+        surface.blit(row, row.get_rect(center=(g.left + g.pixels - edge, cy)))
     if overlay.heat is not None:
         _draw_heat(surface, g, game, overlay.heat)
-    radius = int(g.cell * 0.46)
+    radius = g.stone_radius
     number_font = pygame.font.Font(None, max(12, int(g.cell * 0.5)))
     for number, move in enumerate(game.moves, 1):
         colour = BLACK if number % 2 == 1 else WHITE
@@ -150,6 +172,38 @@ def draw_board(surface, geometry: BoardGeometry, game: Gomoku, overlay: Overlay 
         surface.blit(text, text.get_rect(center=g.centre(move)))
     if overlay.hint is not None and game.board[overlay.hint] == 0:
         pygame.draw.circle(surface, HINT, g.centre(overlay.hint), radius, 3)
+    if overlay.better is not None and game.board[overlay.better] == 0:
+        pygame.draw.circle(surface, BETTER, g.centre(overlay.better), radius, 4)
+    _draw_candidates(surface, g, game, overlay.candidates)
+
+
+def visits_text(visits: int) -> str:
+    """Visits as people read them on a small disc: 950, 1.2k, 15k."""
+    if visits < 1000:
+        return str(visits)
+    return f"{visits / 1000:.1f}k" if visits < 10000 else f"{visits // 1000}k"
+
+
+def _draw_candidates(surface, g: BoardGeometry, game: Gomoku, candidates) -> None:
+    """Live analysis: a disc on each candidate with its win rate (%) over its visits; the best one blue and ringed."""
+    import pygame
+
+    radius = g.stone_radius
+    big = pygame.font.Font(None, max(12, int(g.cell * 0.48)))
+    small = pygame.font.Font(None, max(10, int(g.cell * 0.34)))
+    for rank, (move, rate, visits) in enumerate(candidates):
+        if game.board[move] != 0:
+            continue
+        disc = pygame.Surface((2 * radius, 2 * radius), pygame.SRCALPHA)
+        pygame.draw.circle(disc, (*(BEST_CANDIDATE if rank == 0 else CANDIDATE), 215), (radius, radius), radius)
+        cx, cy = g.centre(move)
+        surface.blit(disc, disc.get_rect(center=(cx, cy)))
+        if rank == 0:
+            pygame.draw.circle(surface, LINE, (cx, cy), radius, 2)
+        rate_text = big.render(f"{100 * rate:.0f}", True, (255, 255, 255))
+        visit_text = small.render(visits_text(visits), True, (255, 255, 255))
+        surface.blit(rate_text, rate_text.get_rect(center=(cx, cy - radius // 4)))
+        surface.blit(visit_text, visit_text.get_rect(center=(cx, cy + radius // 2)))
 
 
 def _draw_heat(surface, g: BoardGeometry, game: Gomoku, heat: np.ndarray) -> None:
@@ -181,8 +235,11 @@ def draw_win_rate_bar(surface, rect, win_rate: float | None, to_move: int) -> No
     pygame.draw.line(surface, LAST_MOVE, (x + w // 2, y), (x + w // 2, y + h - 1), 1)
 
 
-def draw_win_rate_graph(surface, rect, black_win_rates: list[float]) -> None:
-    """Black's expected score after each move, 0 at the bottom, 1 at the top; the 50% line dashed in red."""
+def draw_win_rate_graph(surface, rect, black_win_rates: list[float], marks=(), cursor: int | None = None) -> None:
+    """Black's expected score after each move, 0 at the bottom, 1 at the top; the 50% line dashed in red.
+
+    ``marks``: (index, colour) dots on the curve (a review's mistakes); ``cursor``: a vertical line at an index.
+    """
     import pygame
 
     x, y, w, h = rect
@@ -193,7 +250,13 @@ def draw_win_rate_graph(surface, rect, black_win_rates: list[float]) -> None:
     if len(black_win_rates) >= 2:
         step = (w - 4) / (len(black_win_rates) - 1)
         points = [(x + 2 + i * step, y + 2 + (h - 4) * (1.0 - rate)) for i, rate in enumerate(black_win_rates)]
+        if cursor is not None:
+            cx = int(x + 2 + cursor * step)
+            pygame.draw.line(surface, HINT, (cx, y + 1), (cx, y + h - 2), 2)
         pygame.draw.lines(surface, BLACK_STONE, False, points, 2)
+        for index, colour in marks:
+            if 0 <= index < len(points):
+                pygame.draw.circle(surface, colour, (int(points[index][0]), int(points[index][1])), 4)
 
 
 def render_png(game: Gomoku, path, pixels: int = 640, overlay: Overlay | None = None) -> None:

@@ -178,6 +178,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_play_arguments(play)
     play.set_defaults(handler=run_play)
 
+    review = commands.add_parser(
+        "review",
+        help="the AI's verdict on every move of a saved game",
+        description="Search every position of a game (SGF or PSQ) with a network (the shipped one for its rules and "
+        "size, or --checkpoint), print each side's inaccuracies, mistakes and blunders (the mover's win rate fell "
+        "by 5, 10, 20 points or more) with the move the AI would have played and its line, then open the window "
+        "on the review: the win-rate graph with the mistakes marked; left/right step through the game, up/down "
+        "jump between mistakes, a click on the graph goes to that move. --screenshot draws it to a PNG instead.",
+    )
+    from azero.review_command import add_arguments as add_review_arguments
+
+    add_review_arguments(review)
+    review.set_defaults(handler=run_review)
+
     pbrain = commands.add_parser(
         "pbrain",
         help="be a Gomocup (Piskvork) engine on stdin/stdout",
@@ -235,7 +249,8 @@ def _add_arena_parser(commands) -> None:
     run.add_argument("--turn-ms", type=int, default=1000, help="time per move for pbrain: engines, in ms (default: %(default)s)")
     run.add_argument("--device", default="cpu", help="where az: players run their nets (default: %(default)s)")
     _add_backend_arguments(run, "games run")
-    run.add_argument("--anchor", default=DEFAULT_ANCHOR, help="reference player of the final table (default: %(default)s)")
+    run.add_argument("--anchor", default=None, help=f"reference player of the final table (default: {DEFAULT_ANCHOR}, "
+                     "or the most-played program where it has no games)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     ratings = _arena_action(
@@ -245,7 +260,8 @@ def _add_arena_parser(commands) -> None:
         "over every stored game of one rule and size, with 95% intervals, and print rating, interval, games, "
         "score and wins/draws/losses. The fit is also kept in the database.",
     )
-    ratings.add_argument("--anchor", default=DEFAULT_ANCHOR, help="the player held fixed (default: %(default)s)")
+    ratings.add_argument("--anchor", default=None, help=f"the player held fixed (default: {DEFAULT_ANCHOR}, or the "
+                         "most-played program where it has no games of this rule and size)")
     ratings.add_argument("--anchor-elo", type=float, default=DEFAULT_ANCHOR_ELO, help="the anchor's rating (default: %(default)s)")
     ratings.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -256,7 +272,8 @@ def _add_arena_parser(commands) -> None:
         "with the reference players as horizontal lines.",
     )
     plot.add_argument("--run", metavar="NAME", help="only this run's checkpoints (the run folder's name)")
-    plot.add_argument("--anchor", default=DEFAULT_ANCHOR, help="the player held fixed (default: %(default)s)")
+    plot.add_argument("--anchor", default=None, help=f"the player held fixed (default: {DEFAULT_ANCHOR}, or the "
+                      "most-played program where it has no games of this rule and size)")
     plot.add_argument("--out", default="elo.png", help="the PNG to write (default: %(default)s)")
 
     card = actions.add_parser(
@@ -388,12 +405,13 @@ def _open_arena(path: str, must_exist: bool = True):
     return ArenaStore(path)
 
 
-def _print_ratings(store, kind, anchor: str, anchor_elo: float = 0.0, as_json: bool = False) -> None:
+def _print_ratings(store, kind, anchor: str | None, anchor_elo: float = 0.0, as_json: bool = False) -> None:
     from dataclasses import asdict
 
-    from azero.arena_report import rate
+    from azero.arena_report import rate, resolve_anchor
     from azero.ratings import format_table
 
+    anchor = resolve_anchor(store, kind, anchor)
     table = rate(store, kind, anchor, anchor_elo)
     if as_json:
         print(json.dumps({"rule": kind.rule, "size": kind.size, "n_in_row": kind.n_in_row, "anchor": anchor,
@@ -465,11 +483,12 @@ def run_arena_ratings(args: argparse.Namespace) -> None:
 
 
 def run_arena_plot(args: argparse.Namespace) -> None:
-    from azero.arena_report import pick_kind, plot_elo, rate
+    from azero.arena_report import pick_kind, plot_elo, rate, resolve_anchor
 
     with _open_arena(args.db) as store:
         kind = pick_kind(store, args.rule, args.size, args.n_in_row)
-        path = plot_elo(store, rate(store, kind, args.anchor, save=False), kind, args.out, run=args.run, anchor=args.anchor)
+        anchor = resolve_anchor(store, kind, args.anchor)
+        path = plot_elo(store, rate(store, kind, anchor, save=False), kind, args.out, run=args.run, anchor=anchor)
     print(f"wrote {path}")
 
 
@@ -493,6 +512,12 @@ def run_arena_export(args: argparse.Namespace) -> None:
 
 def run_play(args: argparse.Namespace) -> None:
     from azero.play import run
+
+    run(args)
+
+
+def run_review(args: argparse.Namespace) -> None:
+    from azero.review_command import run
 
     run(args)
 

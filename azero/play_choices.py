@@ -49,7 +49,7 @@ class Variant:
     rule: str
     size: int
     base: str  # the AI's player spec without a strength: 'az:FILE' (pinned), 'heuristic', 'pure:3000'
-    label: str  # how the window names the AI
+    label: str  # how the window names the AI: a network's name without a strength ('gomoku15'), else the spec
 
     @property
     def is_network(self) -> bool:
@@ -67,7 +67,8 @@ def checkpoint_variant(spec: str) -> Variant:
 
     parsed = parse_spec(pinned(spec))
     facts = player_facts(f"az:{parsed.path}")
-    return Variant(facts["rule"], facts["size"], f"az:{parsed.path}", facts["label"])
+    # The arena's label names a strength ('gomoku15@400'); the window adds the one it plays at.
+    return Variant(facts["rule"], facts["size"], f"az:{parsed.path}", facts["label"].rsplit("@", 1)[0])
 
 
 def bot_variants(spec: str, rule: str | None, size: int | None) -> list[Variant]:
@@ -102,6 +103,7 @@ class Choices:
     white_base: str | None = None
     # What the running game was started with; the selection may differ until the next New game.
     playing: tuple[int, int | None] = field(init=False)
+    _elos: dict = field(init=False, default_factory=dict)  # network base -> {level: Elo}, read once
 
     def __post_init__(self):
         if not self.variants:
@@ -131,7 +133,27 @@ class Choices:
             return "fixed (not a network)"
         if self.custom is not None:
             return strength_words(*self.custom)
-        return f"{self.level}: {level_text(self.level)}"
+        elo = self.level_elos.get(self.level)
+        return f"{self.level}: {level_text(self.level)}" + ("" if elo is None else f", Elo {elo:+.0f}")
+
+    @property
+    def level_elos(self) -> dict[str, float]:
+        """The named levels' Elo against the pattern bot in the shipped ratings, for the network on the board."""
+        variant = self.current
+        if variant.base not in self._elos:
+            from .level_ratings import level_elos
+
+            self._elos[variant.base] = level_elos(variant.base, LEVELS) if variant.is_network else {}
+        return self._elos[variant.base]
+
+    def ai_label(self, colour: int | None = None) -> str:
+        """The AI's name with the strength it plays at now: 'gomoku15@200', 'gomoku15@5s', 'heuristic'."""
+        if colour == WHITE and self.white_base is not None:
+            return self.white_base
+        if not self.current.is_network:
+            return self.current.label
+        simulations, seconds = self.strength()
+        return f"{self.current.label}@{seconds:g}s" if seconds is not None else f"{self.current.label}@{simulations}"
 
     def spec_for(self, colour: int) -> str:
         """The player spec of the AI that plays ``colour`` in the game on the board."""

@@ -148,7 +148,7 @@ class PlaySession:
         winner, reason = self.result
         if winner == DRAW:
             return "a draw: the board is full"
-        who = COLOUR_NAMES[winner]
+        who = f"{COLOUR_NAMES[winner]} wins"
         if self.human is not None:
             who = "you win" if winner == self.human else "the AI wins"
         text = f"{who}" + (" (resignation)" if reason == "resign" else f" after {len(self.game.moves)} moves")

@@ -33,13 +33,14 @@ import math
 import re
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from games.gomoku import Gomoku
 
 from . import mcts
-from .search import SearchConfig, Searcher
+from .search import SearchConfig, Searcher, nodes_needed
 
 DEFAULT_SIMULATIONS = 400
 # From this size up the presets (gomoku15, renju15) search only points within BIG_BOARD_RADIUS lines of a stone.
@@ -52,6 +53,7 @@ PLAY_VCT_ROOT_BUDGET = 20000
 # above): threat defence may run the solver once per candidate refutation, so it must stay a small share.
 VCT_NODES_PER_SECOND = 2000
 REUSE_MAX_MOVES = 2  # a position this many moves on from a slot's root keeps its tree (our move and the reply)
+PROGRESS_SECONDS = 0.25  # how often a search with a progress callback reports (the window's live analysis)
 MIN_SIMULATIONS = 8  # even a time-pressed search looks at this many leaves (a first move needs a visited child)
 
 SPEC_HELP = "random, heuristic, pure:N, az:PATH[:sims=N][:time=S][:vct=N][:defence=1], pbrain:COMMAND or human:NAME"
@@ -171,6 +173,20 @@ class Analysis:
     visits: np.ndarray  # per point (float32, size*size)
     priors: np.ndarray  # the network's policy at the root, per point
     line: list[int]  # the principal variation, starting with ``move``
+    values: np.ndarray | None = None  # per point: the mean value of its child for the side to move, [-1, 1]
+
+    def candidates(self, count: int = 5, min_share: float = 0.02) -> list[tuple[int, float, int]]:
+        """The most visited moves: (move, win rate for the side to move, visits), best first.
+
+        Moves after the best with fewer than ``min_share`` of the visits are left out (noise, not candidates).
+        """
+        total = float(self.visits.sum())
+        if total <= 0:
+            return []
+        order = sorted(np.flatnonzero(self.visits), key=lambda m: (-self.visits[m], m))
+        kept = order[:1] + [m for m in order[1:count] if self.visits[m] >= min_share * total]
+        values = self.values if self.values is not None else np.zeros_like(self.visits)
+        return [(int(m), 0.5 * (float(values[m]) + 1.0), int(self.visits[m])) for m in kept]
 
     @property
     def win_rate(self) -> float:
@@ -197,16 +213,25 @@ class NetPlayer:
         self.seed = seed
         self.last_simulations: list[int] = []
         self.last_values: list[float] = []
+        # The tree's capacity in simulations: a window that analyses with the same player (live analysis,
+        # then the AI's move reusing that tree) raises it above ``simulations``.
+        self.tree_simulations = simulations
+        # Asked between search steps: True ends the search early (the window closing, the person moving).
+        self.should_stop: Callable[[], bool] | None = None
         self._searcher: Searcher | None = None
         self._root_moves: dict[int, list[int]] = {}  # slot -> the moves of the position at its root
+        self._progress: tuple[Callable[[Analysis], None], int] | None = None
+        self._last_slots = np.zeros(0, dtype=np.int32)
 
     def _searcher_for(self, game: Gomoku, slots: int) -> Searcher:
         s = self._searcher
-        if s is None or s.games < slots or s.size != game.size or s.rule_code != game.rule_code or s.n_in_row != game.n_in_row:
+        capacity = max(self.simulations, self.tree_simulations)
+        if s is None or s.games < slots or s.size != game.size or s.rule_code != game.rule_code \
+                or s.n_in_row != game.n_in_row or s.max_nodes < nodes_needed(capacity, game.size, s.config.move_radius):
             self._searcher = None  # let the old forest go before the new one is allocated
             self._root_moves = {}
             s = Searcher(game.size, game.rule_code, game.n_in_row, slots, self.evaluator, self.search_config,
-                         self.simulations, seed=self.seed)
+                         capacity, seed=self.seed)
             self._searcher = s
         return s
 
@@ -241,15 +266,32 @@ class NetPlayer:
             self._root_moves[slots[i]] = list(game.moves)
         return np.asarray(slots, dtype=np.int32)
 
-    def analyse(self, game: Gomoku, seconds: float | None = None, pv_moves: int = 12) -> Analysis:
-        """Search one position and say everything the search knows about it."""
-        move = self.choose_moves([game], seconds=seconds)[0]
-        s, g = self._searcher, int(self._last_slots[0])
-        return Analysis(move, self.last_values[0], self.last_simulations[0], s.visit_counts(g), s.root_priors(g),
-                        s.principal_variation(g, pv_moves))
+    def analyse(self, game: Gomoku, seconds: float | None = None, pv_moves: int = 12, visits: int | None = None,
+                progress: Callable[[Analysis], None] | None = None) -> Analysis:
+        """Search one position and say everything the search knows about it.
 
-    def choose_moves(self, games: list[Gomoku], seconds: float | None = None) -> list[int]:
-        """Search every game at once; ``seconds`` (or the player's own) bounds the time when given."""
+        ``visits`` replaces the player's simulations for this search (live
+        analysis searches on to a larger target); ``progress`` is called
+        with the analysis so far every :data:`PROGRESS_SECONDS` while it runs.
+        """
+        self._progress = None if progress is None else (progress, pv_moves)
+        try:
+            move = self.choose_moves([game], seconds=seconds, visits=visits)[0]
+        finally:
+            self._progress = None
+        return self._analysis(self._searcher, int(self._last_slots[0]), pv_moves, move)
+
+    def _analysis(self, s: Searcher, g: int, pv_moves: int, move: int | None = None) -> Analysis:
+        visits = s.visit_counts(g)
+        return Analysis(int(np.argmax(visits)) if move is None else move, s.root_value(g), int(visits.sum()), visits,
+                        s.root_priors(g), s.principal_variation(g, pv_moves), s.child_values(g))
+
+    def choose_moves(self, games: list[Gomoku], seconds: float | None = None, visits: int | None = None) -> list[int]:
+        """Search every game at once; ``seconds`` (or the player's own) bounds the time when given.
+
+        ``visits``: the root visits to reach this time instead of the player's simulations.
+        """
+        target = self.simulations if visits is None else visits
         budget = self.seconds if seconds is None else seconds
         deadline = None if budget is None else time.perf_counter() + budget
         configured = self.search_config.vct_root_budget
@@ -262,28 +304,44 @@ class NetPlayer:
             self._last_slots = slots
             # ``simulations`` counts the root's visits, a reused subtree's included (KataGo's maxVisits): the
             # same strength for less work.  A root needs one evaluation before anything else.
-            first = min(MIN_SIMULATIONS, self.simulations) if deadline is not None else self.simulations
-            return self._search(searcher, slots, first, deadline)
+            first = min(MIN_SIMULATIONS, target) if deadline is not None else target
+            return self._search(searcher, slots, first, target, deadline)
         finally:
             self.search_config.vct_root_budget = configured
 
-    def _search(self, searcher: Searcher, slots: np.ndarray, first: int, deadline: float | None) -> list[int]:
+    def _search(self, searcher: Searcher, slots: np.ndarray, first: int, target: int,
+                deadline: float | None) -> list[int]:
         for g in slots:
             searcher.begin(int(g), self._still_needed(searcher, int(g), first))
         active = searcher.unfinished(slots)
+        shown = time.perf_counter()
         while active.size:
             searcher.step(active)
             active = searcher.unfinished(active)
+            shown = self._report(searcher, slots, shown)
         if deadline is not None:
             for g in slots:
-                searcher.begin(int(g), self._still_needed(searcher, int(g), self.simulations))
+                searcher.begin(int(g), self._still_needed(searcher, int(g), target))
             active = searcher.unfinished(slots)
             while active.size and time.perf_counter() < deadline:
                 searcher.step(active)
                 active = searcher.unfinished(active)
+                shown = self._report(searcher, slots, shown)
         self.last_simulations = [int(searcher.visit_counts(g).sum()) for g in slots]
         self.last_values = [searcher.root_value(g) for g in slots]
         return [searcher.choose_move(g) for g in slots]
+
+    def _report(self, searcher: Searcher, slots: np.ndarray, shown: float) -> float:
+        """Between steps: stop when asked (every slot keeps what it searched), show progress when due."""
+        if self.should_stop is not None and self.should_stop():
+            for g in slots:
+                searcher.targets[int(g)] = 0  # unfinished() is empty from here
+        now = time.perf_counter()
+        if self._progress is not None and now - shown >= PROGRESS_SECONDS:
+            callback, pv_moves = self._progress
+            callback(self._analysis(searcher, int(slots[0]), pv_moves))
+            return now
+        return shown
 
     @staticmethod
     def _still_needed(searcher: Searcher, g: int, visits: int) -> int:

@@ -245,6 +245,19 @@ class Searcher:
             out[self.ints[g, c, mcts.MOVE]] = self.floats[g, c, mcts.PRIOR]
         return out
 
+    def child_values(self, g: int) -> np.ndarray:
+        """Per point: the mean value of its visited child at slot ``g``'s root, for the root's side to move.
+
+        (float32, size*size, in [-1, 1]; 0 where unvisited.)  What the window writes on candidate moves.
+        """
+        out = np.zeros(self.size * self.size, dtype=np.float32)
+        first = self.ints[g, mcts.ROOT, mcts.FIRST_CHILD]
+        for c in range(first, first + self.ints[g, mcts.ROOT, mcts.NUM_CHILDREN]):
+            visits = self.ints[g, c, mcts.VISITS]
+            if visits > 0:  # a child's VALUE_SUM is for the player who moved into it: the root's side to move
+                out[self.ints[g, c, mcts.MOVE]] = self.floats[g, c, mcts.VALUE_SUM] / visits
+        return out
+
     def principal_variation(self, g: int, max_moves: int = 12) -> list[int]:
         """The line the search expects: from the root, the most visited child again and again.
 

@@ -339,3 +339,248 @@ def test_the_shipped_networks_load_and_a_bare_azero_play_offers_15x15_freestyle_
     game = Gomoku.from_moves([coords.from_notation(m, 15) for m in ("h8", "i9", "h9")], 15, "freestyle")
     move = make_player(choices.spec_for(game.to_move)).choose_moves([game])[0]
     assert move in game.legal_moves()
+
+
+# -- issue 19: the window on a busy laptop, live analysis, teaching, review -------------------------------------
+
+def test_play_gives_the_network_half_the_cores_not_every_core(tmp_path, monkeypatch):
+    """torch's default (a thread per core) made the AI's moves 20-40x slower beside one busy program."""
+    import torch
+
+    from azero import window as window_module
+    from azero.cli import main
+    from azero.play import network_threads
+
+    assert network_threads(None, cores=2) == 1 and network_threads(None, cores=8) == 4
+    assert network_threads(None, cores=64) == 4 and network_threads(3, cores=2) == 3
+    before = torch.get_num_threads()
+    monkeypatch.setattr(window_module.Window, "run", lambda self: self.close())
+    try:
+        torch.set_num_threads(2)
+        assert main(["play", "--opponent", "heuristic", "--no-record", "--threads", "1"]) == 0
+        assert torch.get_num_threads() == 1
+        assert main(["play", "--opponent", "heuristic", "--no-record", "--threads", "0"]) == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_closing_during_a_torch_search_stops_the_search_and_exits_cleanly(tmp_path):
+    """Closing mid-search used to abort the process (exit 134): its thread was still inside torch at exit."""
+    import subprocess
+    import sys
+    import textwrap
+
+    net = tiny_checkpoint(tmp_path / "tiny9.safetensors", size=9, n_in_row=5)
+    script = textwrap.dedent(f"""
+        import os, time
+        os.environ["SDL_VIDEODRIVER"] = "dummy"
+        import pygame
+        from azero.play_choices import Choices, checkpoint_variant
+        from azero.play_session import PlaySession
+        from azero.players import make_player
+        from azero.window import Thinker, Window
+
+        choices = Choices([checkpoint_variant("az:{net}")], side=None, custom=(10**6, None))
+        session = PlaySession(size=9, human=None, db_path=None)
+        window = Window(session, Thinker(make_player), choices)
+        while not window.thinker.busy:
+            window.tick()
+        time.sleep(1.0)  # well inside a search of a million simulations
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+        started = time.time()
+        window.run()
+        print(f"closed in {{time.time() - started:.2f}} s; thread alive: {{window.thinker.alive}}")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "thread alive: False" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_the_title_and_panel_name_the_strength_the_ai_plays_at(tmp_path, nets):
+    window = open_window(tmp_path, variants=[checkpoint_variant(f"az:{nets['gomoku9']}")], db=False)
+    try:
+        assert pygame.display.get_caption()[0] == "azero: gomoku9@200"  # medium; the arena's default is 400
+        assert window.choices.strength_text().startswith("medium: 200 simulations")
+        key(window, "=")
+        assert pygame.display.get_caption()[0] == "azero: gomoku9@800" and window.ai_name == "gomoku9@800"
+    finally:
+        window.close()
+
+
+def test_a_first_game_against_a_network_on_a_new_board_is_rated_out_of_the_box(tmp_path, nets, capsys):
+    from azero.cli import main
+
+    db = tmp_path / "arena.sqlite"
+    game = Gomoku.from_moves([coords.from_notation(m, 9) for m in ("e5", "a1", "e6", "a2", "e4", "a3", "e3", "a4",
+                                                                    "e7")], 9, "freestyle")
+    with ArenaStore(db) as store:
+        store.record_played("human:tester", f"az:{nets['gomoku9']}:sims=200", game, reason="five", winner=BLACK)
+    assert main(["arena", "ratings", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "gomoku9@200 fixed at 0" in out and "human:tester" in out  # no heuristic games: the network anchors
+    assert main(["arena", "ratings", "--db", str(db), "--anchor", "heuristic"]) == 2  # asked for by name: refused
+    assert "the anchor 'heuristic' has no freestyle 9x9 games" in capsys.readouterr().err
+
+
+def test_policy_map_and_line_show_on_the_persons_turn_without_a_hint(tmp_path):
+    net = NetPlayer(UniformEvaluator(), 48)
+    variants = [checkpoint_variant(f"az:{tiny_checkpoint(tmp_path / 'n9.safetensors', size=9, n_in_row=5)}")]
+    window = open_window(tmp_path, variants=variants, make=lambda spec: net, db=False)
+    try:
+        click(window, "e5")
+        settle(window, lambda: window.session.human_to_move)
+        key(window, "p")
+        key(window, "v")
+        settle(window, lambda: window.overlay.heat is not None and window.overlay.line)
+        assert window.analysis_at == len(window.session.game.moves)
+    finally:
+        window.close()
+
+
+def test_long_status_lines_wrap_inside_the_panel():
+    from azero.window import PANEL, wrap
+
+    pygame.font.init()
+    font = pygame.font.Font(None, 20)
+    text = "f6 was a blunder: your win rate fell from 62% to 3%; e5 (ringed) was better. U takes your move back"
+    lines = wrap(font, text, PANEL - 32, max_lines=6)
+    assert len(lines) > 1 and " ".join(lines) == text
+    assert all(font.size(line)[0] <= PANEL - 32 for line in lines)
+    assert wrap(font, "x" * 300, 100, max_lines=9) and all(font.size(line)[0] <= 100 for line in wrap(font, "x" * 300, 100))
+
+
+@pytest.mark.parametrize("size", [7, 9, 15, 19])
+def test_coordinates_stay_clear_of_a_stone_in_the_corner(size):
+    from azero.board_view import BoardGeometry
+
+    pygame.font.init()
+    g = BoardGeometry.fit(size, 720)
+    font = pygame.font.Font(None, g.label_font_size())
+    half_height = font.size("15")[1] / 2
+    half_width = font.size(str(size))[0] / 2
+    stone_edge = g.margin - g.stone_radius  # a stone on the first line reaches this close to the board's edge
+    assert g.label_offset + max(half_height, half_width) < stone_edge
+    assert g.pixels <= 720
+
+
+def test_the_idle_window_draws_nothing(tmp_path):
+    window = open_window(tmp_path, db=False)
+    try:
+        window.tick()
+        drawn = window.frames
+        for _ in range(20):
+            window.tick()
+        assert window.frames == drawn
+        key(window, "m")  # something changed: it draws again
+        assert window.frames == drawn + 1
+    finally:
+        window.close()
+
+
+def test_every_key_is_in_the_readmes_key_table_and_escape_quits(tmp_path):
+    from pathlib import Path
+
+    from azero.window import KEYS
+
+    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+    table = readme[readme.index("| control | key |"):]
+    rows = table[:table.index("\n\n")].splitlines()[2:]
+    documented = {k.strip() for row in rows for k in row.split("|")[2].replace("/", ",").split(",")}
+    shown = {"escape": "Esc", "backspace": "Backspace", "left": "Left", "right": "Right", "home": "Home", "end": "End",
+             "up": "Up", "down": "Down", "=": "+", "[+]": "+", "[-]": "-"}
+    for name in KEYS:
+        assert shown.get(name, name.upper()) in documented, f"{name} is not in the README's key table"
+    window = open_window(tmp_path, db=False)
+    try:
+        key(window, "escape")
+        assert not window.running
+    finally:
+        window.close()
+
+
+def test_live_analysis_shows_candidates_on_the_persons_turn_and_stops_when_they_move(tmp_path):
+    net = NetPlayer(UniformEvaluator(), 48)
+    window = open_window(tmp_path, make=lambda spec: net, db=False)
+    try:
+        key(window, "a")
+        assert "needs a network" in window.status  # the heuristic bot has nothing to show
+    finally:
+        window.close()
+    variants = [checkpoint_variant(f"az:{tiny_checkpoint(tmp_path / 'n9.safetensors', size=9, n_in_row=5)}")]
+    window = open_window(tmp_path, variants=variants, make=lambda spec: net, db=False)
+    try:
+        key(window, "a")
+        assert window.live_on
+        settle(window, lambda: window.overlay.candidates and window.analysis.simulations > 200)
+        best, rate, visits = window.overlay.candidates[0]
+        assert window.session.game.board[best] == 0 and 0.0 <= rate <= 1.0 and visits > 0
+        assert window.analysis.simulations > 48  # it searches on past the AI's own simulations
+        click(window, "e5")
+        assert not window.thinker.analysing or window.thinker.busy  # the person's move ended the analysis
+        settle(window, lambda: window.session.human_to_move)
+        settle(window, lambda: window.overlay.candidates and window.analysis_at == 2)  # and it goes on after
+        key(window, "a")
+        assert not window.live_on
+    finally:
+        window.close()
+
+
+def blunder_position():
+    """9x9, black to move: white's b2-e2 four must be blocked at f2 (a1 is black's)."""
+    game = Gomoku(9, "freestyle")
+    for black, white in (("a2", "b2"), ("g9", "c2"), ("i7", "d2"), ("i5", "e2")):
+        game.play(coords.from_notation(black, 9))
+        game.play(coords.from_notation(white, 9))
+    return game
+
+
+def test_teaching_mode_shows_a_blunder_and_the_better_move_and_undo_takes_it_back(tmp_path):
+    net = NetPlayer(UniformEvaluator(), 48)
+    variants = [checkpoint_variant(f"az:{tiny_checkpoint(tmp_path / 'n9.safetensors', size=9, n_in_row=5)}")]
+    window = open_window(tmp_path, variants=variants, make=lambda spec: net, db=False)
+    try:
+        window.session.resume(blunder_position())
+        key(window, "t")
+        click(window, "h8")  # ignores the four
+        settle(window, lambda: "blunder" in window.status, seconds=60)
+        assert "f2 (ringed) was better" in window.status
+        assert window.overlay.better is None or window.overlay.better == coords.from_notation("f2", 9)
+        key(window, "u")
+        assert len(window.session.game.moves) == 8
+        click(window, "f2")  # the block: no lesson
+        settle(window, lambda: window.session.human_to_move)
+        assert "fine" in window.status and "blunder" not in window.status
+    finally:
+        window.close()
+
+
+def test_a_finished_game_is_reviewed_and_stepped_through(tmp_path):
+    net = NetPlayer(UniformEvaluator(), 48)
+    variants = [checkpoint_variant(f"az:{tiny_checkpoint(tmp_path / 'n9.safetensors', size=9, n_in_row=5)}")]
+    window = open_window(tmp_path, variants=variants, make=lambda spec: net, db=False)
+    try:
+        window.session.resume(blunder_position())
+        click(window, "h8")
+        settle(window, lambda: window.session.over)  # white completes its five
+        settle(window, lambda: window.reviewing, seconds=60)
+        review = window.review
+        assert len(review.positions) == 11 and review.black_win_rates[-1] == 0.0
+        (blunder,) = [m for m in review.mistakes() if m.grade == "blunder"]
+        assert (blunder.number, blunder.better) == (9, coords.from_notation("f2", 9))
+        assert window.review_at == 10 and "review" in window.status
+        key(window, "up")  # the previous mistake
+        assert window.review_at == 9 and window.overlay.better == coords.from_notation("f2", 9)
+        key(window, "left")
+        assert window.review_at == 8
+        key(window, "home")
+        assert window.review_at == 0
+        x, y, w, h = window.graph_rect
+        pygame.event.post(pygame.event.Event(pygame.MOUSEBUTTONDOWN, button=1, pos=(x + w - 3, y + h // 2)))
+        window.tick()
+        assert window.review_at == 10
+        click(window, "a9")
+        assert "reviewing" in window.status and len(window.session.game.moves) == 10
+        key(window, "w")
+        assert not window.reviewing
+    finally:
+        window.close()

@@ -32,6 +32,9 @@ ratings: $(VENV)/.installed
 	$(ARENA) --candidate az:checkpoints/gomoku9.safetensors:sims=400 az:checkpoints/previous/gomoku9-v1.safetensors:sims=400
 	$(ARENA) --candidate az:checkpoints/gomoku15.safetensors:sims=800 pure:10000 heuristic
 	$(ARENA) --candidate az:checkpoints/gomoku15.safetensors:sims=200 az:checkpoints/previous/gomoku15-v2.safetensors:sims=200
+	# The window's other levels (easy: 32 simulations; max: 5 s a move), for the Elo each level shows.
+	$(ARENA) --games 20 --candidate az:checkpoints/gomoku15.safetensors:sims=32 heuristic az:checkpoints/gomoku15.safetensors:sims=200:vct=0
+	$(ARENA) --games 10 --candidate az:checkpoints/gomoku15.safetensors:time=5 heuristic az:checkpoints/gomoku15.safetensors:sims=800:vct=0
 	$(ARENA) --candidate az:checkpoints/renju15.safetensors:sims=400 pure:10000 heuristic
 	$(ARENA) --candidate az:checkpoints/renju15.safetensors:sims=400 az:checkpoints/previous/renju15-v1.safetensors:sims=400
 	$(BIN)/azero arena card --db $(RATINGS_DB) --readme README.md

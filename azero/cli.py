@@ -161,6 +161,20 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--stones", type=int, default=40, help="stones in the renju mask positions (default: %(default)s)")
     engine.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     engine.set_defaults(handler=run_bench_engine)
+    play = targets.add_parser(
+        "play",
+        help="the AI's reply time in the window, with other programs busy",
+        description="Open the window (off-screen), let the pattern bot click the person's moves and time the AI's "
+        "replies, with --busy cores kept busy by busy-loop processes, as on a laptop that is never idle.",
+    )
+    play.add_argument("--opponent", default=None, metavar="SPEC",
+                      help="the AI: az:PATH[:sims=N][:time=S] (default: the shipped 15x15 net at the window's default level)")
+    play.add_argument("--moves", type=int, default=10, help="AI moves to time (default: %(default)s)")
+    play.add_argument("--busy", type=int, default=1, help="cores kept busy by another program (default: %(default)s)")
+    play.add_argument("--threads", type=int, default=None, help="network threads (default: as azero play: half the cores)")
+    play.add_argument("--live", action="store_true", help="with live analysis on (it searches on the person's turns)")
+    play.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
+    play.set_defaults(handler=run_bench_play)
     _add_arena_parser(commands)
 
     play = commands.add_parser(
@@ -392,6 +406,22 @@ def run_bench(args: argparse.Namespace) -> None:
 
     report = selfplay_benchmark(config, seconds=args.seconds, device=args.device, progress=progress,
                                 backend=args.backend, address=args.address)
+    print(json.dumps(report) if args.json else format_report(report))
+
+
+def run_bench_play(args: argparse.Namespace) -> None:
+    from azero.bench_play import format_report, measure
+    from azero.play_choices import DEFAULT_LEVEL, LEVELS, shipped_checkpoint
+
+    if args.moves < 1 or args.busy < 0:
+        raise CommandError("--moves must be positive and --busy at least 0")
+    spec = args.opponent
+    if spec is None:
+        shipped = shipped_checkpoint("freestyle", 15)
+        if shipped is None:
+            raise CommandError("no shipped 15x15 network; give --opponent az:PATH")
+        spec = f"az:{shipped}:sims={LEVELS[DEFAULT_LEVEL][0]}"
+    report = measure(spec, moves=args.moves, busy=args.busy, threads=args.threads, live=args.live)
     print(json.dumps(report) if args.json else format_report(report))
 
 

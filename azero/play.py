@@ -221,6 +221,8 @@ def check_screen() -> None:
     driver yourself (SDL_VIDEODRIVER=dummy, as the tests do) is respected.
     """
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    # Desktops group and name windows by their X class: "azero", however it was started (python -m ...).
+    os.environ.setdefault("SDL_VIDEO_X11_WMCLASS", "azero")
     import pygame
 
     try:

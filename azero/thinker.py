@@ -29,7 +29,9 @@ class Job:
 
     request: int
     generation: int
-    kind: str  # "move" (the AI's turn), "hint", "judge" (teaching: the position before a move), "live", "review"
+    # "move" (the AI's turn), "hint", "judge" (teaching: the position before a move), "live", "review", and
+    # "warm" (load the player and search once, so its first move pays no load or compile time)
+    kind: str
     game: Gomoku
     spec: str
     visits: int | None = None  # root visits instead of the player's simulations
@@ -212,6 +214,11 @@ class Thinker:
                                      job, Thought(job.request, "review", -1, None, final=False, done=(done, total))))
             if review is not None:
                 self._answer(job, Thought(job.request, "review", -1, None, review=review))
+            return
+        if job.kind == "warm":
+            if networked:
+                player.analyse(job.game, visits=1)
+            self._answer(job, Thought(job.request, "warm", -1, None))
             return
         if not networked:
             if job.kind in ("move", "hint"):

@@ -124,6 +124,18 @@ class Window:
         self.dirty = True
         self._drawn_at = 0.0
         self._set_title()
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Load the network and compile the search now, on the thinker, saying so; the person can already click."""
+        if not self.choices.current.is_network:
+            return
+        from games import numba_cache
+
+        self.thinker.ask(self.session.game, self._spec(), kind="warm")
+        cold = not numba_cache.compiled("azero/mcts")
+        self.status = f"loading {self.ai_name}" + (
+            " and compiling the search (once after an install or update: about a minute)" if cold else "")
 
     def _fit_board(self) -> None:
         self.geometry = BoardGeometry.fit(self.session.size, BOARD_PIXELS)
@@ -381,6 +393,11 @@ class Window:
         if self.thinker.error:
             self.status, self.thinker.error = self.thinker.error, None
             self.waiting_for = self.hint_request = self.review_request = None
+            return
+        if thought.kind == "warm":
+            if self.status.startswith("loading"):
+                self.status = "your move" if s.human_to_move else (
+                    f"{self.ai_name} is thinking ..." if self.waiting_for is not None else "")
             return
         if thought.kind == "review":
             if thought.final:

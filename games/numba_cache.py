@@ -59,3 +59,18 @@ def _forget_old_versions(base: Path, current: Path) -> None:
         return
     for old in [p for p in folders if p != current][KEEP_VERSIONS - 1 :]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def compiled(module: str) -> bool:
+    """Has this version of the source already compiled kernels of ``module`` ('azero/mcts')? False when unknown.
+
+    The window says "compiling" on a first start after an install or an
+    update, instead of leaving a person to wonder why the AI takes a minute.
+    """
+    from numba.core import config
+
+    package, name = module.split("/")
+    folder = Path(config.CACHE_DIR) if config.CACHE_DIR else None
+    if folder is None or not folder.is_dir():
+        return False
+    return any(folder.glob(f"{package}_*/{name}.*.nbi"))

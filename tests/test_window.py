@@ -584,3 +584,18 @@ def test_a_finished_game_is_reviewed_and_stepped_through(tmp_path):
         assert not window.reviewing
     finally:
         window.close()
+
+
+def test_the_window_loads_the_network_at_once_and_says_when_it_compiles(tmp_path, monkeypatch):
+    from games import numba_cache
+
+    monkeypatch.setattr(numba_cache, "compiled", lambda module: False)  # as on the first start after an install
+    net = NetPlayer(UniformEvaluator(), 16)
+    variants = [checkpoint_variant(f"az:{tiny_checkpoint(tmp_path / 'n9.safetensors', size=9, n_in_row=5)}")]
+    window = open_window(tmp_path, variants=variants, make=lambda spec: net, db=False)
+    try:
+        assert window.status.startswith("loading n9@200 and compiling the search")
+        settle(window, lambda: window.status == "your move")
+        assert window.thinker.players  # the player was made before the person's first move
+    finally:
+        window.close()

@@ -6,6 +6,8 @@ starts busy-loop processes (``--busy N``: another program keeps N cores
 busy), and plays the person's side with the pattern bot: each of its moves
 is a click, and the clock runs from the click to the AI's stone on the
 board, the window ticking at 30 frames a second meanwhile, as in play.
+The window's warm-up (loading the network, and compiling the search the
+first time after an install or an update) is timed apart.
 """
 
 from __future__ import annotations
@@ -48,7 +50,11 @@ def measure(spec: str, moves: int = 10, busy: int = 1, threads: int | None = Non
     times: list[float] = []
     try:
         window.live_on = live
-        window.tick()
+        started = time.perf_counter()
+        while window.thinker.busy:  # loading the network (and, after an install or update, compiling the search)
+            window.tick()
+            time.sleep(1 / 30)
+        warm_up = time.perf_counter() - started
         while len(times) < moves and not session.over:
             while not session.human_to_move and not session.over:  # the AI's first move (white: none)
                 window.tick()
@@ -69,10 +75,12 @@ def measure(spec: str, moves: int = 10, busy: int = 1, threads: int | None = Non
             process.kill()
     return {"spec": spec, "threads": threads, "busy_cores": busy, "cores": os.cpu_count(), "moves": len(times),
             "median_s": statistics.median(times) if times else None, "mean_s": statistics.fmean(times) if times else None,
-            "max_s": max(times) if times else None, "seconds": times}
+            "max_s": max(times) if times else None, "seconds": times, "warm_up_s": warm_up}
 
 
 def format_report(report: dict) -> str:
     return (f"{report['spec']}: {report['moves']} AI moves with {report['busy_cores']} of {report['cores']} cores "
             f"kept busy by another program, network threads {report['threads']}\n"
-            f"  seconds a move: median {report['median_s']:.2f}, mean {report['mean_s']:.2f}, max {report['max_s']:.2f}")
+            f"  seconds a move: median {report['median_s']:.2f}, mean {report['mean_s']:.2f}, max {report['max_s']:.2f}\n"
+            f"  before the first move: {report['warm_up_s']:.1f} s loading the network"
+            " (and compiling the search, once after an install or update)")

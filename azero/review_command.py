@@ -120,6 +120,8 @@ def run(args) -> None:
         check_screen()
     window = review_window(review, game, spec, player)
     if args.screenshot:
+        while window.thinker.busy:  # the window's warm-up of the network (already loaded: a moment)
+            window.tick()
         worst = max(review.move_reviews, key=lambda m: m.loss if m.grade else -1.0)
         window._review_to(args.at if args.at is not None else worst.number)
         window.draw()

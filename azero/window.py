@@ -553,7 +553,10 @@ class Window:
         x0 = self.geometry.pixels + 16
         y = 16
         turn = "game over" if s.over else f"{COLOUR_NAMES[s.game.to_move]} to move"
-        for text, font in ((f"{s.rule} {s.size}x{s.size}, move {len(s.game.moves) + 1}", self.font),
+        heading = f"{s.rule} {s.size}x{s.size}, move {len(s.game.moves) + 1}"
+        if self.reviewing:
+            heading = f"review: move {self.review_at} of {len(self.review.moves)}"
+        for text, font in ((heading, self.font),
                            (turn, self.font), (f"AI: {self.ai_name}", self.small)):
             y = self._text(text, x0, y, font, max_lines=1) + 4
         rate = self.review.black_win_rates[self.review_at] if self.reviewing else s.black_win_rates[-1]

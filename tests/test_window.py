@@ -599,3 +599,15 @@ def test_the_window_loads_the_network_at_once_and_says_when_it_compiles(tmp_path
         assert window.thinker.players  # the player was made before the person's first move
     finally:
         window.close()
+
+
+def test_live_analysis_in_watch_mode_shows_the_ais_search_while_it_plays(tmp_path):
+    net = NetPlayer(UniformEvaluator(), 20000)  # long searches: their progress is what live analysis shows
+    variants = [checkpoint_variant(f"az:{tiny_checkpoint(tmp_path / 'n9.safetensors', size=9, n_in_row=5)}")]
+    window = open_window(tmp_path, variants=variants, human=None, make=lambda spec: net, db=False)
+    try:
+        key(window, "a")
+        settle(window, lambda: window.overlay.candidates and window.thinker.busy)
+        assert window.analysis_at == len(window.session.game.moves)  # the position being searched, not the last
+    finally:
+        window.close()

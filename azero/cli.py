@@ -381,10 +381,12 @@ def run_train(args: argparse.Namespace) -> None:
     if args.print_config:
         print(config.to_toml(), end="")
         return
-    from azero.train import train
+    from azero.train import RunFolder, check_resumable, check_start, train
 
     _check_backend(args)
     run_dir = Path(args.run) if args.run else Path("runs") / config.preset
+    check_resumable(RunFolder(run_dir), config)  # a bad start says so in one line, before the config is shown
+    check_start(config, RunFolder(run_dir))
     print(config.to_toml(), file=sys.stderr)
     command = shlex.join(["azero", "train", "--preset", args.preset, "--run", str(run_dir), *args.overrides])
     train(config, run_dir, progress=not args.no_progress, command=command, backend=args.backend, address=args.address)

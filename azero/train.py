@@ -36,7 +36,7 @@ from .checkpoint import (CheckpointError, CheckpointInfo, load_checkpoint, load_
 from .compute import describe_hardware, seconds_in_metrics
 from .config import ConfigError, TrainConfig, load_file
 from .metrics import MetricsLog, plot_run
-from .network import PolicyValueNet, copy_weights_across_heads, pick_device, same_trunk
+from .network import HEAD_OPTIONS, PolicyValueNet, copy_weights_across_heads, pick_device, same_trunk
 
 STATUS_SECONDS = 1.0
 
@@ -101,6 +101,10 @@ class Counters:
     started_from: str = ""  # the checkpoint whose weights the run began with (train.init_from), if any
 
 
+class NonFiniteWeights(ValueError):
+    """The network's weights are NaN or infinite: training stops before it publishes them."""
+
+
 class Learner:
     def __init__(self, config: TrainConfig, folder: RunFolder, log=print, command: str = "", machine: str | None = None):
         self.config = config
@@ -124,6 +128,7 @@ class Learner:
         self.selfplay_since: list = []  # shards read since the last self-play metrics row
         self.recent_losses: list[tuple[float, float, float]] = []
         self.checkpoints_written = 0
+        self.skipped_steps = 0  # steps refused for a non-finite loss or gradient
         self.started = time.monotonic()
         self.positions_at_start = 0  # set once resumed: the rate counts this session's positions only
 
@@ -160,12 +165,7 @@ class Learner:
         Transfer learning: a renju net starts from a freestyle one of the same
         board, which already knows how to make and stop fives.
         """
-        net, info = load_checkpoint(path, size=self.config.game.size, device=self.device)
-        # The loaded config, so a checkpoint from before a net option has that option's default.
-        if not same_trunk(net.config, self.config.net):
-            raise ConfigError(f"train.init_from: {path} holds a {info.net['blocks']}x{info.net['channels']} net "
-                              f"({net.config.to_dict()}); this run's net is {self.config.net.to_dict()}: "
-                              "set net.* to match it (only net.value_head and net.opponent_policy may differ)")
+        net, info = load_start(path, self.config, self.device)
         for change in copy_weights_across_heads(self.net, net):
             self.log(f"train.init_from: {change}")
         self.counters.started_from = f"{Path(path).name} ({info.rule} {info.size}x{info.size}, step {info.step}, " \
@@ -192,6 +192,7 @@ class Learner:
                 }
 
     def save_checkpoint(self) -> Path:
+        self.check_weights_finite()
         c = self.counters
         game = self.config.game
         path = self.folder.checkpoint(c.step)
@@ -284,10 +285,27 @@ class Learner:
                 loss = loss + t.opponent_policy_weight * opponent_loss
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        # A non-finite loss or gradient would turn every weight into NaN, and the workers and the disk would
+        # get that network: such a step is refused (the weights stay as they were) and said.
+        gradient = torch.nn.utils.clip_grad_norm_(self.net.parameters(), float("inf"))
+        if not (torch.isfinite(loss.detach()) and torch.isfinite(gradient)):
+            self.optimizer.zero_grad(set_to_none=True)
+            self.skipped_steps += 1
+            self.log(f"refused a training step: its loss or gradient is not finite ({self.skipped_steps} so far)")
+            return math.nan, math.nan, math.nan
         self.optimizer.step()
         self.counters.step += 1
         self.counters.samples += t.batch_size
         return float(policy_loss.detach()), float(value_loss.detach()), float(opponent_loss.detach())
+
+    def check_weights_finite(self) -> None:
+        """Refuse to publish a network with a NaN or infinite weight (NonFiniteWeights says which tensors)."""
+        bad = [name for name, tensor in self.net.state_dict().items()
+               if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+        if bad:
+            raise NonFiniteWeights(f"the network's weights became non-finite at step {self.counters.step} "
+                                   f"({len(bad)} tensors, first {bad[0]}); nothing was published. Lower "
+                                   "train.lr and resume from the last checkpoint")
 
     # -- reporting ------------------------------------------------------------
     def elapsed(self) -> float:
@@ -402,7 +420,10 @@ class LocalWorkers:
         self.config, self.folder, self.log = config, folder, log
         self.count = default_workers(config)
         self.context = multiprocessing.get_context("spawn")
-        self.stop_event = self.context.Event()
+        # A lock-free shared byte, not an Event: an Event's check takes a lock, and a worker killed while
+        # holding it would block the learner's next check for good (no new workers, no Ctrl-C).
+        self.stop_flag = self.context.RawValue("b", 0)
+        self.stopping = False  # the learner's own copy: it never reads shared memory a worker can hold
         self.processes: list = []
 
     def describe(self, device: torch.device) -> str:
@@ -414,7 +435,7 @@ class LocalWorkers:
     def _start(self, worker_id: int, seed: int):
         process = self.context.Process(
             target=worker_main, name=f"azero-selfplay-{worker_id}",
-            args=(worker_id, str(self.folder.root), self.config.to_dict(), seed, self.stop_event, os.getpid()),
+            args=(worker_id, str(self.folder.root), self.config.to_dict(), seed, self.stop_flag, os.getpid()),
             daemon=True,
         )
         process.start()
@@ -423,13 +444,14 @@ class LocalWorkers:
     def tend(self) -> None:
         """Start a new worker in place of each one that stopped."""
         for i, process in enumerate(self.processes):
-            if not process.is_alive() and not self.stop_event.is_set():
+            if not process.is_alive() and not self.stopping:
                 remove_unfinished_shards(self.folder.shards, worker=i)  # its games in flight are dropped
                 self.log(f"self-play worker {i} stopped (exit code {process.exitcode}); starting a new one")
                 self.processes[i] = self._start(i, seed=int(time.time()) + i)
 
     def request_stop(self) -> None:
-        self.stop_event.set()
+        self.stopping = True
+        self.stop_flag.value = 1
 
     def join(self) -> None:
         """Wait for the workers to write their finished games and exit."""
@@ -452,6 +474,26 @@ def make_workers(backend: str, config: TrainConfig, folder: RunFolder, log, addr
     return LocalWorkers(config, folder, log)
 
 
+def load_start(path: str, config: TrainConfig, device=None):
+    """The net and info of ``train.init_from``, refused in one line unless it has this run's board and trunk."""
+    net, info = load_checkpoint(path, size=config.game.size, device=device or torch.device("cpu"))
+    # The loaded config, so a checkpoint from before a net option has that option's default.
+    if not same_trunk(net.config, config.net):
+        theirs, ours = net.config.to_dict(), config.net.to_dict()
+        differ = ", ".join(f"{key} {theirs[key]} there, {ours[key]} here" for key in ours
+                           if key not in HEAD_OPTIONS and theirs.get(key) != ours[key])
+        raise ConfigError(f"train.init_from: {path} holds a {info.net['blocks']}x{info.net['channels']} net "
+                          f"({differ}): set net.* to match it (only net.value_head and net.opponent_policy may "
+                          "differ)")
+    return net, info
+
+
+def check_start(config: TrainConfig, folder: RunFolder) -> None:
+    """Before anything is created: a new run's ``train.init_from`` must load and fit (a failure leaves no folder)."""
+    if config.train.init_from and read_latest(folder.root) is None:
+        load_start(config.train.init_from, config)
+
+
 def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, command: str = "",
           backend: str = "local", address: str | None = None) -> Counters:
     """Run (or resume) training in ``run_dir`` until a limit or Ctrl-C; returns the final counters.
@@ -464,6 +506,7 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, c
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     folder = RunFolder(run_dir)
     check_resumable(folder, config)
+    check_start(config, folder)
     device = pick_device(config.train.device)
     workers = make_workers(backend, config, folder, log, address)
     folder.create()
@@ -498,7 +541,9 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, c
             workers.tend()
             learner.ingest_new_shards()
             if learner.wants_step():
-                learner.recent_losses.append(learner.train_step())
+                losses = learner.train_step()
+                if not math.isnan(losses[0]):  # a refused step has no losses to average
+                    learner.recent_losses.append(losses)
             else:
                 time.sleep(0.05)
             c = learner.counters

@@ -111,32 +111,95 @@ def read_shard(path: Path, size: int | None = None) -> Shard:
     return decode_shard(path, Path(path).name, size)
 
 
+# Bounds a shard from anywhere must keep: far above what a worker writes (SHARD_POSITIONS positions, a few
+# hundred games), far below what would poison the counters or fill the learner's memory.
+MAX_SHARD_POSITIONS = 65_536
+MAX_SHARD_GAMES = 16_384
+MAX_BOARD_CELLS = 32 * 32
+POLICY_SUM_TOLERANCE = 0.02  # a policy is stored in float16: its sum is 1 within rounding
+STONES, SIDES, WINNERS = (0, 1, 2), (1, 2), (1, 2, 3)  # EMPTY/BLACK/WHITE; BLACK/WHITE; BLACK/WHITE/DRAW
+
+
 def decode_shard(source, name: str, size: int | None = None) -> Shard:
-    """Read and check a shard from a file path or its bytes; ``name`` is what errors call it."""
+    """Read and check a shard from a file path or its bytes; ``name`` is what errors call it.
+
+    Every field is checked, not only those used as indices: one shard with a
+    NaN policy would train the network into NaN, one with a million empty
+    games would poison the counters, and a small file may expand to gigabytes.
+    """
     if isinstance(source, bytes):
         source = io.BytesIO(source)
+    cells_bound = size * size if size is not None else MAX_BOARD_CELLS
     try:
         with np.load(source, allow_pickle=False) as data:
+            # Sizes first, from the archive's directory: nothing is decompressed before it is known to fit.
+            expanded = sum(info.file_size for info in data.zip.infolist())
+            if expanded > MAX_SHARD_POSITIONS * (3 * cells_bound + 8) + MAX_SHARD_GAMES * 8 + (1 << 20):
+                raise ShardError(f"{name}: too large ({expanded:,} bytes unpacked; a shard holds at most "
+                                 f"{MAX_SHARD_POSITIONS:,} positions)")
             fields = {field: data[field] for field in Shard.__dataclass_fields__ if field not in ("meta", "reply")}
             # Shards written before the opponent-policy target have no replies: none is known.
             fields["reply"] = data["reply"] if "reply" in data else np.full(fields["outcome"].shape, -1, np.int16)
             meta = json.loads(str(data["meta"]))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
+        if isinstance(error, ShardError):
+            raise
         raise ShardError(f"{name}: not a readable shard ({str(error)[:80]})") from None
     shard = Shard(**fields, meta=meta)
-    cells = shard.boards.shape[1] if shard.boards.ndim == 2 else -1
-    p = shard.positions
-    ok = (
-        isinstance(meta, dict) and shard.boards.ndim == 2 and shard.policy.shape == (p, cells)
-        and shard.boards.shape[0] == p and shard.to_move.shape == (p,) and shard.last_move.shape == (p,)
-        and shard.outcome.shape == (p,) and shard.reply.shape == (p,)
-        # Values the learner uses as indices (the reply point, the win/draw/loss class) must be in range.
-        and bool(np.all((shard.reply >= -1) & (shard.reply < cells))) and bool(np.all(np.abs(shard.outcome) <= 1))
-        and (size is None or cells == size * size)
-    )
-    if not ok:
-        raise ShardError(f"{name}: arrays of the wrong shape or out-of-range values for this run")
+    why = _shape_problem(shard, size) or _value_problem(shard)
+    if why is not None:
+        raise ShardError(f"{name}: {why}")
     return shard
+
+
+def _shape_problem(shard: Shard, size: int | None) -> str | None:
+    """Why the arrays do not fit together or this run, or None."""
+    if not isinstance(shard.meta, dict):
+        return "its meta is not a mapping"
+    if shard.boards.ndim != 2 or shard.policy.ndim != 2:
+        return "arrays of the wrong shape"
+    p, cells = shard.boards.shape
+    games = shard.game_length.shape
+    if size is not None and cells != size * size:
+        return f"positions of {cells} points, not {size}x{size}"
+    if not 0 < cells <= MAX_BOARD_CELLS or p > MAX_SHARD_POSITIONS or games[0] > MAX_SHARD_GAMES:
+        return f"too large ({p:,} positions, {games[0]:,} games; at most {MAX_SHARD_POSITIONS:,} and {MAX_SHARD_GAMES:,})"
+    if shard.policy.shape != (p, cells) or any(a.shape != (p,) for a in (
+            shard.to_move, shard.last_move, shard.outcome, shard.reply)):
+        return "position arrays of different lengths"
+    if len(games) != 1 or any(a.shape != games for a in (
+            shard.game_winner, shard.game_resigned, shard.game_resign_checked, shard.game_resign_wrong)):
+        return "game arrays of different lengths"
+    return None
+
+
+def _value_problem(shard: Shard) -> str | None:
+    """Why some value is impossible, or None (shapes already checked)."""
+    p, cells = shard.boards.shape
+    policy = shard.policy.astype(np.float32)
+    sums = policy.sum(axis=1)
+    checks = (
+        (np.isin(shard.boards, STONES).all(), "a stone value other than empty, black or white"),
+        (np.isin(shard.to_move, SIDES).all(), "a side to move other than black or white"),
+        (np.isfinite(policy).all() and (policy >= 0).all(), "a policy with NaN, infinite or negative values"),
+        ((np.abs(sums - 1.0) <= POLICY_SUM_TOLERANCE).all(), "a policy that does not sum to 1"),
+        (np.isin(shard.outcome, (-1, 0, 1)).all(), "an outcome other than -1, 0 or 1"),
+        (((shard.reply >= -1) & (shard.reply < cells)).all(), "a reply off the board"),
+        (((shard.last_move >= -1) & (shard.last_move < cells)).all(), "a last move off the board"),
+        (np.isin(shard.game_winner, WINNERS).all(), "a winner other than black, white or a draw"),
+        (((shard.game_length >= 1) & (shard.game_length <= cells)).all(), "a game length off the board's range"),
+    )
+    for ok, why in checks:
+        if not ok:
+            return why
+    played = shard.last_move >= 0
+    if played.any():
+        # The last move's stone is on the board, and it is the opponent's of the side to move.
+        rows = np.flatnonzero(played)
+        stones = shard.boards[rows, shard.last_move[rows].astype(np.int64)]
+        if not (stones == 3 - shard.to_move[rows]).all():
+            return "a last move that is not the opponent's stone"
+    return None
 
 
 def remove_unfinished_shards(directory: Path, worker: int | None = None) -> int:

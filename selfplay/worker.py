@@ -73,8 +73,13 @@ class SelfPlaySession:
         return shard
 
 
-def worker_main(worker_id: int, run_dir: str, config_data: dict, seed: int, stop_event, parent_pid: int) -> None:
-    """Entry point of a self-play process (started with the 'spawn' method)."""
+def stop_requested(stop_flag) -> bool:
+    """Has the learner asked the workers to stop? (A plain read of a shared byte: nothing to die holding.)"""
+    return bool(stop_flag.value)
+
+
+def worker_main(worker_id: int, run_dir: str, config_data: dict, seed: int, stop_flag, parent_pid: int) -> None:
+    """Entry point of a self-play process (started with the 'spawn' method); ``stop_flag`` is a shared RawValue."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the learner's to handle; it stops us in order
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -103,7 +108,7 @@ def worker_main(worker_id: int, run_dir: str, config_data: dict, seed: int, stop
                     return latest[0], net
                 except CheckpointError as error:
                     print(f"worker {worker_id}: {error}; waiting for the next checkpoint", file=sys.stderr)
-            if stop_event.is_set():
+            if stop_requested(stop_flag):
                 return None, None
             time.sleep(1.0)
 
@@ -116,7 +121,7 @@ def worker_main(worker_id: int, run_dir: str, config_data: dict, seed: int, stop
         return
     session = SelfPlaySession(worker_id, config, seed, device, step, net)
     last_poll = time.monotonic()
-    while not stop_event.is_set() and not stopping and os.getppid() == parent_pid:
+    while not stop_requested(stop_flag) and not stopping and os.getppid() == parent_pid:
         session.play()
         if session.due():
             write(session.take_shard())

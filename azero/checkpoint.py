@@ -8,7 +8,10 @@ the key ``azero``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +23,20 @@ from safetensors.torch import save as save_tensors_to_bytes
 
 from games.atomic import atomic_write_bytes
 from games.constants import RULE_NAMES, rule_code
+from games.coords import check_size
+from games.gomoku import check_rules
 
 from .network import NetConfig, PolicyValueNet
 
 FORMAT = "azero-checkpoint-1"
 MAX_CHECKPOINT_BYTES = 1 << 30
+MAX_COUNT = 2**63 - 1  # step, games, positions: the arena's SQLite store and numpy hold 64-bit integers
+MAX_TEXT_CHARACTERS = 100_000  # parent, preset and the texts of ``extra``: names and command lines, not documents
+# What azero.train writes in ``extra``, and the kind of value each holds; other keys are kept unread.
+EXTRA_KINDS = {"samples": "count", "train_seconds": "seconds", "hardware": "texts",
+               "last_shard": "text", "command": "text", "started_from": "text"}
+# games.atomic.atomic_write_bytes writes NAME through ".NAME.<8 hex digits>.tmp" beside it, then renames.
+UNFINISHED_WRITE = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{8}\.tmp")
 
 
 class CheckpointError(ValueError):
@@ -61,6 +73,31 @@ def _read(path: Path) -> tuple[dict, dict]:
     return tensors, meta
 
 
+def remove_unfinished_checkpoints(directory: str | Path) -> int:
+    """Delete the temporary files of checkpoint writes that never finished; return how many.
+
+    A learner killed while writing a checkpoint, its trainer state or the
+    ``latest.json`` pointer leaves the temporary file of that write behind
+    (an atomic write renames it only once it is whole); nothing reads it, but
+    over many crashes they pile up, each as large as a checkpoint.  A write in
+    progress looks the same, so call this only when no process is writing
+    checkpoints into ``directory``.
+    """
+    try:
+        entries = list(Path(directory).iterdir())
+    except FileNotFoundError:
+        return 0
+    stale = [path for path in entries if _is_unfinished_checkpoint(path.name)]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
+def _is_unfinished_checkpoint(name: str) -> bool:
+    match = UNFINISHED_WRITE.fullmatch(name)
+    return match is not None and (match["name"].endswith(".safetensors") or match["name"] == "latest.json")
+
+
 def read_latest(run_dir: str | Path) -> tuple[int, Path] | None:
     """The (step, path) a training run last published (``RUN/checkpoints/latest.json``), or None before the first."""
     pointer = Path(run_dir) / "checkpoints" / "latest.json"
@@ -91,21 +128,93 @@ def read_info(path: str | Path) -> CheckpointInfo:
 
 def _info_from(meta: dict, path: Path) -> CheckpointInfo:
     try:
-        known = {k: meta[k] for k in CheckpointInfo.__dataclass_fields__ if k in meta}
-        info = CheckpointInfo(**known)
-        rule_code(info.rule)
-        NetConfig(**info.net).check()
-        if not (isinstance(info.size, int) and 5 <= info.size <= 20):
-            raise ValueError(f"board size {info.size!r}")
-        for name in ("step", "games", "positions"):
-            value = getattr(info, name)
-            if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-                raise ValueError(f"{name} {value!r}")
-        if not isinstance(info.extra, dict) or not (info.parent is None or isinstance(info.parent, str)):
-            raise ValueError("extra must be a mapping and parent a name")
-    except (TypeError, ValueError, KeyError) as error:
-        raise CheckpointError(f"{path} has damaged metadata ({str(error)[:80]})") from None
+        return _checked_info(meta)
+    except ValueError as error:
+        raise CheckpointError(f"{path} has damaged metadata ({error})") from None
+
+
+def _checked_info(meta: dict) -> CheckpointInfo:
+    """The metadata with every field checked for its type and range; a ValueError names the first wrong one.
+
+    A file from anywhere may carry any JSON here, and what passes is trusted
+    later: the window plays by its rules, the arena stores its counts.
+    """
+    fields = dataclasses.fields(CheckpointInfo)
+    for f in fields:
+        if f.name not in meta and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ValueError(f"no {f.name}")
+    info = CheckpointInfo(**{f.name: meta[f.name] for f in fields if f.name in meta})
+    check_size(info.size)
+    check_rules(info.rule, info.n_in_row, info.size)
+    _check_net_settings(info.net)
+    for name in ("step", "games", "positions"):
+        _check_count(name, getattr(info, name))
+    if not _is_number(info.created) or info.created < 0:
+        raise ValueError(f"created must be a time in seconds since 1970, got {_shown(info.created)}")
+    for name in ("parent", "preset"):
+        value = getattr(info, name)
+        if value is not None:
+            _check_text(name, value)
+    _check_extra(info.extra)
     return info
+
+
+def _check_net_settings(net: object) -> None:
+    """The types NetConfig declares and the ranges a run may train (a net outside them was not made by azero)."""
+    from .config import check_ranges  # here: the training config imports much that reading a file needs not
+
+    if not isinstance(net, dict):
+        raise ValueError(f"net must be a mapping of the net's settings, got {_shown(net)}")
+    kinds = {f.name: f.type for f in dataclasses.fields(NetConfig)}  # "int", "str" or "bool" (postponed annotations)
+    for name, value in net.items():
+        if name not in kinds:
+            raise ValueError(f"net has an unknown setting {_shown(name)}; a net has {', '.join(kinds)}")
+        wanted = {"int": int, "str": str, "bool": bool}[kinds[name]]
+        if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+            raise ValueError(f"net.{name} must be of type {kinds[name]}, got {_shown(value)}")
+    config = NetConfig(**net)
+    config.check()
+    check_ranges("net", config)
+
+
+def _check_count(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"{name} must be a whole number from 0 to {MAX_COUNT}, got {_shown(value)}")
+
+
+def _check_text(name: str, value: object) -> None:
+    if not isinstance(value, str) or len(value) > MAX_TEXT_CHARACTERS:
+        raise ValueError(f"{name} must be a text of at most {MAX_TEXT_CHARACTERS} characters, got {_shown(value)}")
+
+
+def _check_extra(extra: object) -> None:
+    if not isinstance(extra, dict):
+        raise ValueError(f"extra must be a mapping, got {_shown(extra)}")
+    for key, kind in EXTRA_KINDS.items():
+        if key not in extra:
+            continue
+        value, name = extra[key], f"extra.{key}"
+        if kind == "count":
+            _check_count(name, value)
+        elif kind == "seconds" and (not _is_number(value) or value < 0):
+            raise ValueError(f"{name} must be a number of seconds, got {_shown(value)}")
+        elif kind == "texts":
+            if not isinstance(value, list):
+                raise ValueError(f"{name} must be a list of texts, got {_shown(value)}")
+            for item in value:
+                _check_text(name, item)
+        elif kind == "text":
+            _check_text(name, value)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` cut short: a damaged file may hold megabytes where a number belongs."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def load_checkpoint(path: str | Path, rule: str | int | None = None, size: int | None = None,
@@ -122,11 +231,14 @@ def load_checkpoint(path: str | Path, rule: str | int | None = None, size: int |
     if n_in_row is not None and n_in_row != info.n_in_row:
         raise CheckpointError(f"{path.name} was trained for {info.n_in_row} in a row, not {n_in_row}")
     _check_shape(info, tensors, path)
+    _check_tensor_shapes(info, tensors, path)
+    _check_values(tensors, path)
     net = PolicyValueNet(NetConfig(**info.net))
     try:
         net.load_state_dict(tensors, strict=True)
-    except RuntimeError as error:
-        raise CheckpointError(f"{path.name}: weights do not fit the net its metadata describes ({str(error)[:100]})") from None
+    except RuntimeError as error:  # not expected after the checks above; torch's message spans lines
+        raise CheckpointError(f"{path.name}: weights do not fit the net its metadata describes "
+                              f"({' '.join(str(error).split())})") from None
     return net.to(device).eval(), info
 
 
@@ -139,6 +251,49 @@ def _check_shape(info: CheckpointInfo, tensors: dict, path: Path) -> None:
         raise CheckpointError(
             f"{path.name}: weights do not fit the net its metadata describes ({info.net.get('blocks')} blocks of "
             f"{info.net.get('channels')} channels; the weights hold {blocks} of {channels})")
+
+
+def _check_tensor_shapes(info: CheckpointInfo, tensors: dict, path: Path) -> None:
+    """Every tensor the described net has, in its shape, and no other; one line names the first difference."""
+    config = NetConfig(**info.net)
+    with torch.device("meta"):  # shapes only: nothing is allocated, however large the metadata says the heads are
+        wanted = {name: tuple(t.shape) for name, t in PolicyValueNet(config).state_dict().items()}
+    difference = _first_difference(wanted, {name: tuple(t.shape) for name, t in tensors.items()})
+    if difference:
+        heads = f"a {config.value_head} value head" + (" and an opponent-reply head" if config.opponent_policy else "")
+        raise CheckpointError(f"{path.name}: weights do not fit the net its metadata describes (with {heads}): "
+                              f"{difference}")
+
+
+def _first_difference(wanted: dict[str, tuple], found: dict[str, tuple]) -> str | None:
+    for name, shape in wanted.items():
+        if name not in found:
+            return f"the file has no {name} (of shape {_shape_text(shape)})"
+        if found[name] != shape:
+            return f"{name} is {_shape_text(found[name])} in the file, {_shape_text(shape)} in that net"
+    unexpected = sorted(set(found) - set(wanted))
+    if unexpected:
+        more = f" and {len(unexpected) - 1} more" if len(unexpected) > 1 else ""
+        return f"the file has {unexpected[0]}{more}, which that net has no place for"
+    return None
+
+
+def _shape_text(shape: tuple) -> str:
+    return "x".join(map(str, shape)) if shape else "a single number"
+
+
+def _check_values(tensors: dict, path: Path) -> None:
+    """Refuse weights that make every evaluation NaN (a diverged training): the search would then play nonsense."""
+    not_finite = sorted(name for name, t in tensors.items()
+                        if t.is_floating_point() and not bool(torch.isfinite(t).all()))
+    if not_finite:
+        raise CheckpointError(f"{path.name}: {len(not_finite)} of {len(tensors)} weight tensors are not finite "
+                              f"(NaN or infinite values, first {not_finite[0]}); use an earlier checkpoint")
+    # Batch norm divides by the square root of its running variance: a negative one gives NaN just the same.
+    negative = sorted(name for name, t in tensors.items() if name.endswith("running_var") and bool((t < 0).any()))
+    if negative:
+        raise CheckpointError(f"{path.name}: {len(negative)} batch-norm running variances are negative "
+                              f"(first {negative[0]}); use an earlier checkpoint")
 
 
 def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict) -> None:

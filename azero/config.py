@@ -9,22 +9,122 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from games.coords import check_size
+from games.coords import MAX_SIZE, check_size
 from games.gomoku import check_rules
 from selfplay.engine import SelfPlayConfig
 
+from .mcts import FLOAT_FIELDS, INT_FIELDS
 from .network import NetConfig
-from .search import SearchConfig
+from .search import SearchConfig, nodes_needed
 
 PRESET_DIR = Path(__file__).with_name("presets")
 
 
 class ConfigError(ValueError):
     """A preset or override that cannot be used (the message says what is accepted)."""
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The accepted values of one number setting: ``low`` to ``high``, both included unless ``above``."""
+
+    low: float
+    high: float
+    above: bool = False  # ``low`` itself is refused (a rate, a time or a share that must be positive)
+
+    def holds(self, value: float) -> bool:
+        return (value > self.low if self.above else value >= self.low) and value <= self.high
+
+    def __str__(self) -> str:
+        low, high = _number_text(self.low), _number_text(self.high)
+        return f"above {low} and at most {high}" if self.above else f"from {low} to {high}"
+
+
+def _number_text(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else repr(float(number))
+
+
+def _shortened(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut short so that an error message stays one readable line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+# The accepted range of every number setting, section by section ([game] is checked by the engine's own
+# check_size and check_rules).  The presets use a small part of each range; the bounds leave room for
+# real use and refuse a slip of the keyboard (a few zeros too many) here, in one line, instead of a
+# traceback, an allocation of terabytes or a crash loop of the self-play workers later.  How settings
+# relate to each other (fast_simulations <= simulations, window >= batch_size) is the sections' own check.
+RANGES: dict[str, dict[str, Bounds]] = {
+    "net": {
+        "blocks": Bounds(1, 64),
+        "channels": Bounds(1, 1024),
+        "global_pool_every": Bounds(0, 64),
+        "head_channels": Bounds(1, 1024),
+        "value_hidden": Bounds(1, 4096),
+    },
+    "search": {
+        "c_puct": Bounds(0, 100, above=True),
+        "fpu_reduction": Bounds(0, 10),
+        "dirichlet_alpha": Bounds(0, 100),
+        "noise_fraction": Bounds(0, 1),
+        "forced_k": Bounds(0, 100),
+        "vcf_budget": Bounds(0, 10_000_000),
+        "vct_budget": Bounds(0, 10_000_000),
+        "vct_root_budget": Bounds(0, 10_000_000),
+        "vct_depth": Bounds(1, 20),
+        "move_radius": Bounds(0, MAX_SIZE),
+        "leaves_per_game": Bounds(1, 256),
+    },
+    "selfplay": {
+        "simulations": Bounds(1, 100_000),
+        "fast_simulations": Bounds(1, 100_000),
+        "full_search_fraction": Bounds(0, 1, above=True),
+        "temperature_moves": Bounds(0, MAX_SIZE * MAX_SIZE),
+        "random_opening_fraction": Bounds(0, 1),
+        "random_opening_moves": Bounds(1, MAX_SIZE * MAX_SIZE),
+        "resign_threshold": Bounds(-1, 1),  # a value of the side to move; -1 never resigns
+        "no_resign_fraction": Bounds(0, 1),
+        "games_per_worker": Bounds(1, 65_536),
+        "workers": Bounds(0, 1024),
+    },
+    "train": {
+        "batch_size": Bounds(1, 65_536),
+        "lr": Bounds(0, 10, above=True),
+        "lr_warmup_steps": Bounds(0, 1_000_000_000),
+        "weight_decay": Bounds(0, 1),
+        "value_loss_weight": Bounds(0, 100),
+        "opponent_policy_weight": Bounds(0, 100),
+        "window": Bounds(1, 100_000_000),
+        "min_positions": Bounds(1, 100_000_000),
+        "train_ratio": Bounds(0, 1000, above=True),
+        "checkpoint_every_steps": Bounds(1, 1_000_000_000),
+        "checkpoint_every_seconds": Bounds(0, 10_000_000, above=True),
+        "max_minutes": Bounds(0, 10_000_000),
+        "max_steps": Bounds(0, 1_000_000_000_000),
+        "seed": Bounds(0, 2**32 - 1),  # the workers' seeds grow from it, and numpy refuses negative ones
+    },
+    "eval": {
+        "every_checkpoints": Bounds(0, 1_000_000),
+        "games": Bounds(0, 10_000),
+        "simulations": Bounds(1, 100_000),
+        "pure_playouts": Bounds(0, 1_000_000),
+        "previous": Bounds(0, 100),
+    },
+}
+
+
+def check_ranges(section: str, settings) -> None:
+    """Raise ValueError naming the first number setting of ``settings`` outside its range in RANGES."""
+    for key, bounds in RANGES.get(section, {}).items():
+        value = getattr(settings, key)
+        if not bounds.holds(value):
+            raise ValueError(f"{section}.{key} must be {bounds}, got {value!r}")
 
 
 @dataclass
@@ -36,6 +136,10 @@ class GameConfig:
     def check(self) -> None:
         check_size(self.size)
         check_rules(self.rule, self.n_in_row, self.size)
+
+
+DEVICE_NAME = re.compile(r"auto|cpu|mps|cuda(:[0-9]+)?")  # what azero.network.pick_device understands
+MAX_PATH_CHARACTERS = 4096  # Linux's PATH_MAX
 
 
 @dataclass
@@ -58,16 +162,19 @@ class TrainerConfig:
     init_from: str = ""  # a checkpoint whose weights a new run starts from (same trunk, heads may differ; ignored on resume)
 
     def check(self) -> None:
-        if self.batch_size < 1 or self.window < self.batch_size or self.min_positions < 1:
-            raise ValueError("train.batch_size >= 1, train.window >= batch_size and train.min_positions >= 1 are needed")
-        if self.lr <= 0 or self.train_ratio <= 0:
-            raise ValueError("train.lr and train.train_ratio must be positive")
-        if self.checkpoint_every_steps < 1 or self.checkpoint_every_seconds <= 0:
-            raise ValueError("train.checkpoint_every_steps and train.checkpoint_every_seconds must be positive")
-        if self.max_minutes < 0 or self.max_steps < 0 or self.lr_warmup_steps < 0 or self.weight_decay < 0:
-            raise ValueError("train.max_minutes, max_steps, lr_warmup_steps and weight_decay cannot be negative")
-        if self.value_loss_weight < 0 or self.opponent_policy_weight < 0:
-            raise ValueError("train.value_loss_weight and train.opponent_policy_weight cannot be negative")
+        """How the settings relate, and the text ones; each number's own range is in RANGES["train"]."""
+        if self.window < self.batch_size:
+            raise ValueError(f"train.window ({self.window}) must hold at least one batch "
+                             f"(train.batch_size {self.batch_size})")
+        if self.min_positions > self.window:
+            # The window never holds more than its size, so training would wait for ever.
+            raise ValueError(f"train.min_positions ({self.min_positions}) cannot exceed train.window ({self.window})")
+        if not DEVICE_NAME.fullmatch(self.device):
+            raise ValueError(f"train.device must be auto, cpu, cuda, cuda:N or mps, got {_shortened(self.device)}")
+        # Control characters cannot stand in a TOML string: the run's config.toml would not read back on resume.
+        if len(self.init_from) > MAX_PATH_CHARACTERS or any(ord(c) < 32 or ord(c) == 127 for c in self.init_from):
+            raise ValueError(f"train.init_from must be a checkpoint path of at most {MAX_PATH_CHARACTERS} characters "
+                             f"without control characters, got {_shortened(self.init_from)}")
 
 
 @dataclass
@@ -82,9 +189,7 @@ class EvalConfig:
     previous: int = 2  # how many earlier evaluated checkpoints of the run to play
 
     def check(self) -> None:
-        if self.every_checkpoints < 0 or self.games < 0 or self.simulations < 1 or self.pure_playouts < 0 or self.previous < 0:
-            raise ValueError("eval.every_checkpoints, eval.games, eval.pure_playouts, eval.previous >= 0 and "
-                             "eval.simulations >= 1 are needed")
+        """How the settings relate; each number's own range is in RANGES["eval"]."""
         if self.games % 2:
             raise ValueError(f"eval.games must be even (each opening is played with both colours), got {self.games}")
 
@@ -102,12 +207,29 @@ class TrainConfig:
 
     def check(self) -> "TrainConfig":
         for section in SECTIONS:
+            settings = getattr(self, section)
             try:
-                getattr(self, section).check()
+                check_ranges(section, settings)
+                settings.check()
             except ValueError as error:
                 message = str(error)
                 raise ConfigError(message if message.startswith(section) else f"{section}: {message}") from None
+        self._check_search_memory()
         return self
+
+    def _check_search_memory(self) -> None:
+        """A self-play worker holds a full tree for each of its games at once: refuse trees no machine can hold.
+
+        Without this a worker dies allocating them, is restarted, dies again, and the run plays no game.
+        """
+        nodes = nodes_needed(self.selfplay.simulations, self.game.size, self.search.move_radius)
+        tree_bytes = self.selfplay.games_per_worker * nodes * SEARCH_NODE_BYTES
+        if tree_bytes > MAX_TREE_BYTES_PER_WORKER:
+            raise ConfigError(
+                f"selfplay: {self.selfplay.games_per_worker} games of {self.selfplay.simulations} simulations on "
+                f"{self.game.size}x{self.game.size} need {tree_bytes / 2**30:.1f} GiB of search trees in each "
+                f"worker (at most {MAX_TREE_BYTES_PER_WORKER >> 30} GiB); lower selfplay.simulations or "
+                f"selfplay.games_per_worker")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -122,6 +244,8 @@ class TrainConfig:
 
 
 SECTIONS = ("game", "net", "search", "selfplay", "train", "eval")
+SEARCH_NODE_BYTES = 4 * (INT_FIELDS + FLOAT_FIELDS)  # a tree node: int32 and float32 fields (azero.mcts)
+MAX_TREE_BYTES_PER_WORKER = 16 << 30  # the presets' workers need at most 1 GiB
 
 
 def _toml_value(value) -> str:

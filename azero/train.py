@@ -31,7 +31,7 @@ from selfplay.replay import ReplayWindow
 from selfplay.shards import ShardError, list_shards, read_shard, remove_unfinished_shards
 from selfplay.worker import worker_main
 
-from .checkpoint import (CheckpointError, CheckpointInfo, load_checkpoint, load_tensors, read_latest, save_checkpoint,
+from .checkpoint import (CheckpointError, remove_unfinished_checkpoints, CheckpointInfo, load_checkpoint, load_tensors, read_latest, save_checkpoint,
                          save_tensors)
 from .compute import describe_hardware, seconds_in_metrics
 from .config import ConfigError, TrainConfig, load_file
@@ -99,6 +99,14 @@ class Counters:
     seconds_before: float = 0.0  # training time of the earlier sessions of this run
     hardware: tuple[str, ...] = ()  # every machine the run has trained on, in order
     started_from: str = ""  # the checkpoint whose weights the run began with (train.init_from), if any
+
+
+QUICK_DEATH_SECONDS = 20.0  # a worker that dies this soon after starting did not get going
+MAX_QUICK_DEATHS = 5
+
+
+class WorkersFailing(ValueError):
+    """Self-play workers keep dying as soon as they start: the run cannot make games (the CLI: one line, exit 2)."""
 
 
 class NonFiniteWeights(ValueError):
@@ -425,6 +433,8 @@ class LocalWorkers:
         self.stop_flag = self.context.RawValue("b", 0)
         self.stopping = False  # the learner's own copy: it never reads shared memory a worker can hold
         self.processes: list = []
+        self.started_at: dict[int, float] = {}
+        self.quick_deaths: dict[int, int] = {}
 
     def describe(self, device: torch.device) -> str:
         return describe_hardware(device, self.count)
@@ -433,6 +443,7 @@ class LocalWorkers:
         self.processes = [self._start(i, seed + i) for i in range(self.count)]
 
     def _start(self, worker_id: int, seed: int):
+        self.started_at[worker_id] = time.monotonic()
         process = self.context.Process(
             target=worker_main, name=f"azero-selfplay-{worker_id}",
             args=(worker_id, str(self.folder.root), self.config.to_dict(), seed, self.stop_flag, os.getpid()),
@@ -442,10 +453,22 @@ class LocalWorkers:
         return process
 
     def tend(self) -> None:
-        """Start a new worker in place of each one that stopped."""
+        """Start a new worker in place of each one that stopped; give up on one that cannot stay up.
+
+        A worker that dies within seconds of starting, again and again (a
+        setting it cannot run with, a broken install), would be restarted for
+        ever while the run reports "0 games": after MAX_QUICK_DEATHS in a row
+        the run stops with WorkersFailing instead.
+        """
         for i, process in enumerate(self.processes):
             if not process.is_alive() and not self.stopping:
                 remove_unfinished_shards(self.folder.shards, worker=i)  # its games in flight are dropped
+                lived = time.monotonic() - self.started_at.get(i, 0.0)
+                self.quick_deaths[i] = self.quick_deaths.get(i, 0) + 1 if lived < QUICK_DEATH_SECONDS else 0
+                if self.quick_deaths[i] >= MAX_QUICK_DEATHS:
+                    raise WorkersFailing(f"self-play worker {i} died {self.quick_deaths[i]} times in a row within "
+                                         f"{QUICK_DEATH_SECONDS:.0f} s of starting (exit code {process.exitcode}); "
+                                         "its messages are above")
                 self.log(f"self-play worker {i} stopped (exit code {process.exitcode}); starting a new one")
                 self.processes[i] = self._start(i, seed=int(time.time()) + i)
 
@@ -510,6 +533,10 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, c
     device = pick_device(config.train.device)
     workers = make_workers(backend, config, folder, log, address)
     folder.create()
+    # Temporary files of checkpoint writes a kill interrupted (step checkpoints, latest.json, trainer state):
+    # no writer is alive now, so they can only be debris.
+    remove_unfinished_checkpoints(folder.checkpoints)
+    remove_unfinished_checkpoints(folder.root)
     learner = Learner(config, folder, log=log, command=command, machine=workers.describe(device))
     learner.resume_or_start()  # refuses a folder whose checkpoints are for another game or net
     atomic_write_text(folder.config, config.to_toml())
@@ -571,13 +598,15 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, c
         for s, handler in previous_handlers.items():
             signal.signal(s, handler)
         workers.request_stop()
-        if learner.counters.step > last_checkpoint_step:
-            learner.save_checkpoint()
-            learner.log_checkpoint_metrics()
-            learner.plot()
-        workers.join()
-        learner.ingest_new_shards()  # the workers' last finished games
-        learner.metrics.close()
+        try:
+            if learner.counters.step > last_checkpoint_step:
+                learner.save_checkpoint()
+                learner.log_checkpoint_metrics()
+                learner.plot()
+        finally:  # even when the last checkpoint is refused (non-finite weights), the workers are stopped
+            workers.join()
+            learner.ingest_new_shards()  # the workers' last finished games
+            learner.metrics.close()
         if bar is not None:
             bar.close()
     log(f"stopped at step {learner.counters.step}: {learner.counters.games} games, "

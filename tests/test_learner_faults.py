@@ -182,3 +182,26 @@ def test_a_failed_init_from_leaves_no_run_folder_and_says_why_in_one_line(tmp_pa
         assert not run.exists()
         said.append(err)
     assert "channels 8 there, 16 here" in said[0] and "missing.safetensors" in said[1]
+
+
+def _exit_at_once():
+    raise SystemExit(3)
+
+
+def test_workers_that_die_as_soon_as_they_start_stop_the_run_instead_of_looping(tmp_path):
+    from azero.train import MAX_QUICK_DEATHS, WorkersFailing
+
+    workers = LocalWorkers(build_config("gomoku9", []), folder=SimpleNamespace(shards=tmp_path), log=lambda m: None)
+
+    def start_dying(worker_id, seed):
+        workers.started_at[worker_id] = time.monotonic()
+        process = workers.context.Process(target=_exit_at_once, daemon=True)
+        process.start()
+        process.join()
+        return process
+
+    workers._start = start_dying
+    workers.processes = [start_dying(0, 0)]
+    with pytest.raises(WorkersFailing, match="died 5 times in a row"):
+        for _ in range(MAX_QUICK_DEATHS + 1):
+            workers.tend()

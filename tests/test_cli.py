@@ -23,7 +23,7 @@ def test_help_lists_only_working_subcommands():
     assert code == 0
     listed = {line.split()[0] for line in out.split("COMMAND", 2)[-1].splitlines()[1:]
               if line.startswith("    ") and not line.startswith("     ")}  # deeper lines continue a wrapped help
-    assert listed == {"demo", "show", "train", "bench", "arena", "play", "pbrain"}
+    assert listed == {"demo", "show", "train", "bench", "arena", "play", "review", "pbrain"}
 
 
 @pytest.mark.parametrize("args", [["demo", "--help"], ["show", "--help"], ["train", "--help"], ["bench", "--help"],

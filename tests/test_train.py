@@ -241,7 +241,7 @@ def check_shards(run_dir: Path) -> list[Shard]:
     return shards
 
 
-def parent_chain(run_dir: Path, name: str, hops: int = 50) -> list[str]:
+def parent_chain(run_dir: Path, name: str, hops: int = 100_000) -> list[str]:
     """Checkpoint file names from ``name`` back through ``parent`` metadata."""
     chain = [name]
     for _ in range(hops):

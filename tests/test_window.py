@@ -380,12 +380,13 @@ def test_closing_during_a_torch_search_stops_the_search_and_exits_cleanly(tmp_pa
         from azero.players import make_player
         from azero.window import Thinker, Window
 
-        choices = Choices([checkpoint_variant("az:{net}")], side=None, custom=(10**6, None))
+        # Thinking by the clock for a minute (a fixed count that large would first allocate gigabytes of tree).
+        choices = Choices([checkpoint_variant("az:{net}")], side=None, custom=(20000, 60.0))
         session = PlaySession(size=9, human=None, db_path=None)
         window = Window(session, Thinker(make_player), choices)
         while not window.thinker.busy:
             window.tick()
-        time.sleep(1.0)  # well inside a search of a million simulations
+        time.sleep(1.0)  # well inside a search of a minute
         pygame.event.post(pygame.event.Event(pygame.QUIT))
         started = time.time()
         window.run()

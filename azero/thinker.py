@@ -76,6 +76,7 @@ class Thinker:
         self._cv = threading.Condition()
         self._jobs: deque[Job] = deque()
         self._live: Job | None = None
+        self._live_done: tuple | None = None  # (spec, moves) of the position live analysis finished
         self._working: Job | None = None
         self._requests = 0
         self._closing = False
@@ -93,8 +94,9 @@ class Thinker:
     def live(self, game, spec: str) -> None:
         """Keep analysing ``game`` whenever idle (until :data:`LIVE_MAX_VISITS`); a no-op if already asked."""
         with self._cv:
-            if self._live is not None and self._live.spec == spec and self._live.game.moves == game.moves:
-                return
+            key = (spec, tuple(game.moves))
+            if key == self._live_done or (self._live is not None and (self._live.spec, tuple(self._live.game.moves)) == key):
+                return  # already searched to its visits, or being searched
             self._requests += 1
             self._live = Job(self._requests, self.generation, "live", game.copy(), spec, LIVE_MAX_VISITS)
             self._cv.notify()
@@ -109,6 +111,7 @@ class Thinker:
             self.generation += 1
             self._jobs.clear()
             self._live = None
+            self._live_done = None
 
     @property
     def busy(self) -> bool:
@@ -231,7 +234,8 @@ class Thinker:
         if job.kind == "live":
             with self._cv:
                 if self._live is job and not self._stale(job):
-                    self._live = None  # reached its visits: rest until asked again
+                    self._live = None  # reached its visits: rest until the position changes
+                    self._live_done = (job.spec, tuple(job.game.moves))
             self._answer(job, Thought(job.request, "live", analysis.move, analysis, moves=at))
         elif not self._stale(job):
             self._answer(job, Thought(job.request, job.kind, analysis.move, analysis))

@@ -612,3 +612,24 @@ def test_live_analysis_in_watch_mode_shows_the_ais_search_while_it_plays(tmp_pat
         assert window.analysis_at == len(window.session.game.moves)  # the position being searched, not the last
     finally:
         window.close()
+
+
+def test_live_analysis_rests_once_it_has_searched_its_visits(tmp_path, monkeypatch):
+    from azero import thinker
+
+    monkeypatch.setattr(thinker, "LIVE_MAX_VISITS", 300)
+    net = NetPlayer(UniformEvaluator(), 48)
+    variants = [checkpoint_variant(f"az:{tiny_checkpoint(tmp_path / 'n9.safetensors', size=9, n_in_row=5)}")]
+    window = open_window(tmp_path, variants=variants, make=lambda spec: net, db=False)
+    try:
+        key(window, "a")
+        settle(window, lambda: window.analysis is not None and window.analysis.simulations >= 300)
+        time.sleep(0.3)
+        window.tick()
+        drawn = window.frames
+        for _ in range(30):  # nothing more to search: no new answers, no redraws, an idle thinker
+            window.tick()
+            time.sleep(0.01)
+        assert window.frames == drawn and not window.thinker.analysing
+    finally:
+        window.close()

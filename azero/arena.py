@@ -12,15 +12,28 @@ Games of one pairing are played in batches inside a worker (a net player
 searches a whole batch in one network call); players that think by the
 clock (``az:...:time=S``, ``pbrain:``) play one game at a time per worker,
 so their time is their own.  Workers write each game the moment it ends.
+
+The run claims a task's games in the database just before a worker takes
+it (:meth:`ArenaStore.claim`), so two runs on one database share the
+schedule, each playing what the other has not claimed, and each says at
+the end what it stored and what it left to the other.  Every player is
+checked (each checkpoint loaded, each engine's program found) before the
+database is made or written, and workers end with their run, even one
+killed with kill -9.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import os
+import shlex
+import shutil
 import signal
 import sys
+import threading
+import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +45,10 @@ from .arena_store import ArenaError, ArenaStore
 from .players import parse_spec, pinned
 
 BATCH_GAMES = 16  # games of one pairing a worker plays at once (batched search)
+PARENT_POLL_S = 0.5  # how often a worker looks whether its run is still there
+ORPHAN_GRACE_S = 5.0  # an orphaned worker's time to close its engines before it is ended outright
+EXIT_TERMINATED = 143  # a worker ended from outside (as a shell reports SIGTERM)
+PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for this process when its parent dies
 
 
 @dataclass(frozen=True)
@@ -71,10 +88,12 @@ class Task:
 @dataclass
 class RunSummary:
     scheduled: int = 0
-    already_played: int = 0
-    played: int = 0
+    already_played: int = 0  # stored before this run began
+    played: int = 0  # stored by this run
     interrupted: bool = False
-    reasons: dict = field(default_factory=dict)
+    reasons: dict = field(default_factory=dict)  # how this run's games ended: reason -> count
+    left_to_others: int = 0  # not played here: another process on the database had claimed them (or stored them)
+    others_stored: int = 0  # of those, how many were stored when this run ended
 
 
 def pairings(specs: list[str], candidate: str | None = None) -> list[tuple[str, str]]:
@@ -104,6 +123,42 @@ def game_kind_for(specs: list[str], rule: str | None, size: int | None, n_in_row
             raise ArenaError(f"a checkpoint was trained for {r} {s}x{s} ({n} in a row), but the games are "
                              f"{kind.rule} {kind.size}x{kind.size} ({kind.n_in_row} in a row)")
     return kind
+
+
+def check_players(specs: list[str], kind: GameKind) -> None:
+    """Refuse a player that could not play ``kind``, before any database is made or written.
+
+    Each spec is parsed, each checkpoint loaded whole (a header that reads
+    well may still describe other weights), each engine's program looked
+    for; otherwise the first worker to build the player would fail only
+    after the database had been made and the player registered.
+    """
+    for spec in specs:
+        parsed = parse_spec(spec)
+        if parsed.kind == "human":
+            raise ArenaError(f"{spec} is a person, who plays at the window; an arena cannot ask a person for moves")
+        if parsed.kind == "az":
+            from .checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
+
+            try:
+                load_checkpoint(resolve_checkpoint(parsed.path), kind.rule, kind.size, kind.n_in_row)
+            except CheckpointError as error:
+                raise ArenaError(str(error)) from None
+        elif parsed.kind == "pbrain":
+            _check_engine(parsed.command, kind)
+
+
+def _check_engine(command: str, kind: GameKind) -> None:
+    from .pbrain_client import GOMOCUP_N_IN_ROW
+
+    try:
+        program = shlex.split(command)[0]
+    except (ValueError, IndexError):
+        raise ArenaError(f"cannot read the engine command {command!r}") from None
+    if shutil.which(program) is None:
+        raise ArenaError(f"no engine program {program!r} (pbrain:{command}): give its path, or put it on PATH")
+    if kind.n_in_row != GOMOCUP_N_IN_ROW:
+        raise ArenaError(f"pbrain engines play five in a row; this game needs {kind.n_in_row}")
 
 
 def schedule(store: ArenaStore, specs: list[str], kind: GameKind, games_per_pairing: int,
@@ -163,19 +218,76 @@ def _tasks(missing: list[ScheduledGame], kind: GameKind, db_path: str, turn_ms: 
 
 
 _worker_store: ArenaStore | None = None
+_leaving = False  # this worker has been told to end
 
 
-def _init_worker() -> None:
-    """Worker processes: one torch thread (the processes are the parallelism), Ctrl-C handled by the parent."""
+def _init_worker(parent_pid: int | None = None) -> None:
+    """Worker processes: one torch thread (the processes are the parallelism), Ctrl-C handled by the parent.
+
+    ``parent_pid``, the run's process, makes the worker end when that process does (see :func:`_die_with_parent`).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Terminated by the parent: leave through the finally blocks, so outside engines are ended too.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _leave)
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
     try:
         import torch
 
         torch.set_num_threads(1)
     except ImportError:
         pass
+
+
+def _leave(*_) -> None:
+    """Told to end (SIGTERM): leave through the finally blocks, so outside engines are ended too.
+
+    Only once: a second signal must not cut that leaving short.
+    """
+    global _leaving
+    if not _leaving:
+        _leaving = True
+        sys.exit(EXIT_TERMINATED)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """End this worker when the run that started it ends, even by kill -9, which leaves nobody to end it.
+
+    Otherwise an orphaned worker plays its task to the end, storing games
+    nobody asked for, and then waits for more work forever.  On Linux the
+    kernel signals the worker when its parent dies (prctl PR_SET_PDEATHSIG);
+    everywhere, a watchdog thread also compares os.getppid() with the run's
+    pid and ends the worker when they differ.
+    """
+    if sys.platform.startswith("linux"):
+        # The kernel signals when the *thread* that started us ends; the handler checks that the process is gone.
+        signal.signal(signal.SIGUSR1, lambda *_: _leave() if os.getppid() != parent_pid else None)
+        _ask_for_signal_at_parent_death(signal.SIGUSR1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="azero-parent-watch", daemon=True).start()
+
+
+def _ask_for_signal_at_parent_death(signum: int) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # no prctl here (another C library, a sandbox): the watchdog alone
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """The watchdog: once the run's process is gone, end as SIGTERM would, and for sure after ORPHAN_GRACE_S.
+
+    The grace is for engines to be closed; a worker idle in the pool, or
+    blocked on a pipe to the dead run, never gets back to exiting by itself.
+    """
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_S)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+    except OSError:
+        pass
+    time.sleep(ORPHAN_GRACE_S)
+    os._exit(EXIT_TERMINATED)
 
 
 @dataclass
@@ -244,6 +356,9 @@ def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_
                    backend: str = "local", address: str | None = None) -> RunSummary:
     """Play every scheduled game not yet in the database; Ctrl-C stops cleanly (run again to resume).
 
+    A game another run on the database has claimed is left to it (see
+    :class:`ScheduleClaims`); the summary says how many.
+
     ``backend`` "local" plays in this machine's processes (``workers`` of
     them); "ray" on the Ray cluster at ``address`` (:mod:`azero.ray_backend`;
     ``workers`` None means one task per CPU of the cluster).
@@ -256,11 +371,9 @@ def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_
     candidate = pinned(candidate) if candidate is not None else None
     if candidate is not None and candidate not in specs:
         specs = [candidate] + specs
-    for spec in specs:
-        if parse_spec(spec).kind == "human":
-            raise ArenaError(f"{spec} is a person, who plays at the window; an arena cannot ask a person for moves")
     if len(specs) < 2:
         raise ArenaError("a tournament needs at least two players")
+    check_players(specs, kind)
     with ArenaStore(db_path) as store:
         games = schedule(store, specs, kind, games_per_pairing, candidate, opening_stones, opening_seed, openings,
                          turn_ms)
@@ -270,6 +383,7 @@ def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_
     if announce is not None:
         announce(summary)
     tasks = _tasks(missing, kind, str(db_path), turn_ms, device)
+    claims = ScheduleClaims(db_path)
     bar = None
     if progress and missing:
         from tqdm import tqdm
@@ -286,23 +400,58 @@ def run_tournament(db_path: str | Path, specs: list[str], kind: GameKind, games_
         if backend == "ray":
             from .ray_backend import run_arena_tasks
 
-            run_arena_tasks(tasks, workers, str(db_path), missing_keys, bar, address)
+            # This process stores every game the cluster plays, so it claims all it hands out at once.
+            run_arena_tasks([claims.take(task) for task in tasks], workers, str(db_path), missing_keys, bar, address)
         elif workers <= 1 or len(tasks) <= 1:
             for task in tasks:
-                play_task(task, on_game=count)
+                task = claims.take(task)
+                if task.games:
+                    play_task(task, on_game=count)
         else:
-            _run_in_pool(tasks, workers, str(db_path), missing_keys, bar)
+            _run_in_pool(tasks, workers, str(db_path), missing_keys, bar, claims)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:
         if bar is not None:
             bar.close()
-        # The database is the one record of what was played, whoever played it and however the run ended.
-        with ArenaStore(db_path) as store:
-            for reason in store.endings(missing_keys).values():
+        claims.finish(summary)
+    return summary
+
+
+class ScheduleClaims:
+    """A run's claims on its scheduled games, taken a task at a time just before the task is played.
+
+    Another run on the database skips what this one has claimed, and this
+    one skips what another has, so each game is played once.  What the run
+    claimed is also how it tells, at the end, the games it stored from
+    those another process stored: the database is the one record of what
+    was played, whatever became of the workers.
+    """
+
+    def __init__(self, db_path: str | Path):
+        self.store = ArenaStore(db_path)
+        self.mine: list[str] = []  # keys this run claimed
+        self.others: list[str] = []  # keys it found stored or claimed by another process
+
+    def take(self, task: Task) -> Task:
+        """The task less the games another process has stored or claimed since the schedule was read."""
+        keys = [g.key for g in task.games]
+        claimed = set(self.store.claim(keys))
+        self.mine += [key for key in keys if key in claimed]
+        self.others += [key for key in keys if key not in claimed]
+        return dataclasses.replace(task, games=[g for g in task.games if g.key in claimed])
+
+    def finish(self, summary: RunSummary) -> None:
+        """Count what this run stored and what it left to others, and give back the claims it did not play."""
+        try:
+            for reason in self.store.endings(self.mine).values():
                 summary.played += 1
                 summary.reasons[reason] = summary.reasons.get(reason, 0) + 1
-    return summary
+            summary.left_to_others = len(self.others)
+            summary.others_stored = len(self.store.endings(self.others))
+            self.store.release_claims(self.mine)
+        finally:
+            self.store.close()
 
 
 class StoredProgress:
@@ -318,27 +467,35 @@ class StoredProgress:
             self.shown = stored
 
 
-def _run_in_pool(tasks: list[Task], workers: int, db_path: str, keys: list[str], bar) -> None:
+def _run_in_pool(tasks: list[Task], workers: int, db_path: str, keys: list[str], bar, claims: ScheduleClaims) -> None:
     """Tasks in worker processes; progress is read from the database, the only thing they share.
 
     A ProcessPoolExecutor, not a multiprocessing.Pool: when a worker dies
     (killed, out of memory) the executor says so (BrokenProcessPool) where a
     Pool would wait for the lost task forever.  And no queue between the
     processes: a worker killed while holding a queue's lock would leave the
-    others blocked on it for good.
+    others blocked on it for good.  A task is claimed and handed out only
+    when a worker is free for it, so another run on the database can take
+    the tasks this one has not reached.
     """
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     context = mp.get_context("spawn")  # fork after torch/numba threads have started is unsafe
-    executor = ProcessPoolExecutor(min(workers, len(tasks)), mp_context=context, initializer=_init_worker)
+    size = min(workers, len(tasks))
+    executor = ProcessPoolExecutor(size, mp_context=context, initializer=_init_worker, initargs=(os.getpid(),))
     watcher = ArenaStore(db_path)
     show_progress = StoredProgress(watcher, keys, bar)
+    waiting = list(tasks)
     try:
-        pending = {executor.submit(play_task, task) for task in tasks}
-        while pending:
-            done, pending = wait(pending, timeout=0.5)
+        running: set = set()
+        while waiting or running:
+            while waiting and len(running) < size:
+                task = claims.take(waiting.pop(0))
+                if task.games:
+                    running.add(executor.submit(play_task, task))
+            done, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in done:
                 future.result()  # re-raises a worker's error here
             show_progress()

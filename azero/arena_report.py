@@ -108,11 +108,15 @@ def resolve_anchor(store: ArenaStore, kind: GameKind, anchor: str | None = None)
 
 def rate(store: ArenaStore, kind: GameKind, anchor: str | None = None, anchor_elo: float = DEFAULT_ANCHOR_ELO,
          save: bool = True) -> list[Rating]:
-    """Fit Elo over every game of ``kind`` (anchor: see :func:`resolve_anchor`); kept in the ratings table when ``save``."""
+    """Fit Elo over every game of ``kind`` (anchor: see :func:`resolve_anchor`).
+
+    The fit is kept in the ratings table when ``save``, unless the store is
+    open read-only (a database this user may not write is still rated).
+    """
     anchor = resolve_anchor(store, kind, anchor)
     games = store.games(kind.rule, kind.size, kind.n_in_row)
     ratings = fit_ratings(results(games), anchor, anchor_elo)
-    if save:
+    if save and not store.read_only:
         store.save_ratings(kind.rule, kind.size, kind.n_in_row, anchor, anchor_elo, ratings)
     return ratings
 

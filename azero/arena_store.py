@@ -7,6 +7,22 @@ OR IGNORE`` in its own transaction the moment it ends, so an interrupted
 tournament resumes by playing only the keys that are missing, and no game
 is ever counted twice.
 
+A game being played is *claimed* first (the ``claims`` table: its schedule
+key, when, and which process on which machine), so two tournaments on one
+database share the schedule instead of both playing every game: each skips
+what the other has claimed.  A claim is given back when its game is stored
+or its run stops, and counts as given up when its process has ended (kill
+-9) or it is older than ``CLAIM_TIMEOUT_S``.  The table is made by the first
+claim, so a database that is only read or rated stays as it was.
+
+Only a file that already is an arena database is opened: an empty file or
+another program's SQLite database is refused untouched, and a new database
+is built under a temporary name and linked into place whole, so no process
+ever finds one half made.  Opening a database this user may only read
+raises :class:`ArenaReadOnlyError` at once, not at the first write;
+``read_only=True`` reads it (or the committed ``checkpoints/arena.sqlite``)
+without writing anything.
+
 A player's identity (``players.key``) is what makes its games comparable:
 for a checkpoint it is the SHA-256 of the file plus its search setting, so
 moving or renaming the file keeps its record, and a different file saved at
@@ -17,6 +33,9 @@ see in tables and plots.
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
+import socket
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -29,6 +48,10 @@ from .players import PLAY_VCT_ROOT_BUDGET, PlayerSpec, parse_spec
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 120_000  # writers wait this long for the lock instead of failing
+# A claim this old is given up whoever holds it.  The arena claims a batch of games (arena.BATCH_GAMES) as it starts
+# playing them, and even slow players finish a batch well within this; only a process on another machine, whose
+# life cannot be checked from here, or a pid since taken by another program, ever needs the timeout.
+CLAIM_TIMEOUT_S = 12 * 3600
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -75,11 +98,81 @@ CREATE TABLE IF NOT EXISTS ratings (
 );
 """
 
+# Made by the first claim, not with the schema: opening a database to read or rate it leaves it as it was.
+_CLAIMS_TABLE = """
+CREATE TABLE IF NOT EXISTS claims (
+    schedule_key TEXT PRIMARY KEY,     -- a scheduled game some process is playing
+    claimed REAL NOT NULL,             -- when it was claimed (time.time())
+    pid INTEGER NOT NULL,              -- the process that runs the tournament (not its workers)
+    host TEXT NOT NULL                 -- and its machine: a pid means something only there
+)
+"""
+
 RESULT_NAMES = {BLACK: "black", WHITE: "white", DRAW: "draw"}
 
 
 class ArenaError(ValueError):
     """A problem with the arena database or what was asked of it (one clear line for the user)."""
+
+
+class ArenaReadOnlyError(ArenaError):
+    """The database (or its folder) may be read but not written by this user."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Who is playing a scheduled game, as the claims table says."""
+
+    key: str
+    claimed: float
+    pid: int
+    host: str
+
+    def given_up(self, now: float) -> bool:
+        """True when nobody is playing it any more: too old, or its process on this machine has ended."""
+        if now - self.claimed > CLAIM_TIMEOUT_S:
+            return True
+        return self.host == socket.gethostname() and not process_alive(self.pid)
+
+
+def this_process() -> tuple[int, str]:
+    """(pid, host): who a claim made here belongs to."""
+    return os.getpid(), socket.gethostname()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine is running (a zombie, killed and not yet reaped, is not)."""
+    if pid <= 0:
+        return False
+    if os.name == "nt":
+        return True  # os.kill(pid, 0) would end the process on Windows: there claims end by their timeout
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (macOS): the signal said it exists
+    return state not in ("Z", "X")
+
+
+def _nearest_existing(folder: Path) -> Path:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _is_read_only(error: sqlite3.Error) -> bool:
+    return getattr(error, "sqlite_errorname", "").startswith("SQLITE_READONLY") or "readonly" in str(error)
+
+
+def _chunks(keys: list[str], size: int = 500):
+    """Keys in pieces small enough for one statement's parameters."""
+    for start in range(0, len(keys), size):
+        yield keys[start:start + size]
 
 
 @dataclass(frozen=True)
@@ -186,29 +279,98 @@ class ArenaStore:
 
     def __init__(self, path: str | Path, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
+        self._claims_table = False  # seen to exist (the first claim makes it; it is never dropped)
+        self._refuse_what_is_not_a_database_file()
         if read_only:
             self._open_read_only()
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            self._create()
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         while True:
             try:
                 self._open()
                 return
+            except ArenaError:
+                self._close_quietly()
+                raise
             except sqlite3.OperationalError as error:
-                # Several processes creating one new database race for the switch to WAL, which does not
-                # wait on the busy timeout; whoever loses tries again.
+                self._close_quietly()
+                # An old database switching to WAL while another process opens it: that switch does not wait
+                # on the busy timeout; whoever loses tries again.
                 if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise ArenaError(f"{self.path} is not a usable arena database: {error}") from None
-                if getattr(self, "db", None) is not None:
-                    self.db.close()
+                    raise self._unusable(error) from None
                 time.sleep(0.05)
             except sqlite3.DatabaseError as error:
-                raise ArenaError(f"{self.path} is not a usable arena database: {error}") from None
+                self._close_quietly()
+                raise self._unusable(error) from None
+
+    def _close_quietly(self) -> None:
+        if getattr(self, "db", None) is not None:
+            self.db.close()
+            self.db = None
+
+    def _refuse_what_is_not_a_database_file(self) -> None:
+        if self.path.is_dir():
+            raise ArenaError(f"{self.path} is a folder, not an arena database file")
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            # Never one of ours (see _create); SQLite would quietly make a database of it.
+            raise ArenaError(f"{self.path} is an empty file, not an arena database: delete it or give --db "
+                             "another file")
+
+    def _create(self) -> None:
+        """Build a new database under a temporary name and link it into place whole.
+
+        Another process opening the path meanwhile finds nothing (and builds
+        its own: the first link wins, the others use it) or a complete arena
+        database, never a half-made one; so an empty or foreign file at the
+        path is never ours, and is refused.
+        """
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(temporary, isolation_level=None)
+            try:
+                mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise ArenaError(f"{self.path}: SQLite would not use WAL mode here (got {mode}); put the "
+                                     "database on a local disk")
+                db.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+                db.execute("COMMIT")
+            finally:
+                db.close()  # the last connection: SQLite folds the WAL into the file and removes it
+            try:
+                os.link(temporary, self.path)
+            except FileExistsError:
+                pass  # another process made it first: theirs is the database
+            except OSError:  # a file system without hard links
+                if not self.path.exists():
+                    os.replace(temporary, self.path)
+        except (OSError, sqlite3.Error) as error:
+            if not os.access(_nearest_existing(self.path.parent), os.W_OK):
+                raise ArenaReadOnlyError(f"cannot make an arena database at {self.path}: its folder is read-only "
+                                         f"({error})") from None
+            raise ArenaError(f"cannot make an arena database at {self.path}: {error}") from None
+        finally:
+            for leftover in ("", "-wal", "-shm", "-journal"):
+                Path(f"{temporary}{leftover}").unlink(missing_ok=True)
 
     def _open(self) -> None:
         self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        try:
+            self._check_arena_schema()  # reads only: another program's database is left as it is
+        except sqlite3.OperationalError as error:
+            if "unable to open" in str(error) and not os.access(self.path.parent, os.W_OK):
+                raise ArenaReadOnlyError(f"{self.path} is read-only: its folder is, and SQLite writes through "
+                                         f"{self.path.name}-wal and -shm files beside it") from None
+            raise
+        self._check_writable()
         mode = self.db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise ArenaError(f"{self.path}: SQLite would not use WAL mode here (got {mode}); put the database on a local disk")
@@ -217,12 +379,36 @@ class ArenaStore:
         with self._transaction():
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
-                    self.db.execute(statement)
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is None:
-                self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif row[0] != str(SCHEMA_VERSION):
-                raise ArenaError(f"{self.path} has arena schema {row[0]}; this azero reads schema {SCHEMA_VERSION}")
+                    self.db.execute(statement)  # every table is there already; a later version's new ones are not
+
+    def _check_arena_schema(self) -> None:
+        """ArenaError unless the file is an arena database of this schema (nothing is written to find out)."""
+        tables = sorted(row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        row = None
+        if "meta" in tables:
+            try:
+                row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            except sqlite3.OperationalError:
+                pass  # a table named meta, but not ours
+        if row is None:
+            listed = ", ".join(tables)
+            held = f"a SQLite database with the tables {listed[:80]}" if tables else "an empty SQLite database"
+            raise ArenaError(f"{self.path} is not an arena database ({held}); give --db another file")
+        if row[0] != str(SCHEMA_VERSION):
+            raise ArenaError(f"{self.path} has arena schema {row[0]}; this azero reads schema {SCHEMA_VERSION}")
+
+    def _check_writable(self) -> None:
+        """ArenaReadOnlyError now if the file cannot be written: SQLite opens it read-only without a word."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("UPDATE meta SET value = value WHERE key = 'schema'")  # a write that changes nothing
+        except sqlite3.OperationalError as error:
+            if _is_read_only(error):
+                raise ArenaReadOnlyError(f"{self.path} is read-only ({error}); it can be read, not written") from None
+            raise
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
 
     def _open_read_only(self) -> None:
         """Read a database without touching it (a shipped, committed file): no WAL files, no schema changes."""
@@ -230,11 +416,21 @@ class ArenaStore:
             raise ArenaError(f"no arena database at {self.path}")
         try:
             self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True)
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        except sqlite3.DatabaseError as error:
-            raise ArenaError(f"{self.path} is not a usable arena database: {error}") from None
-        if row is None or row[0] != str(SCHEMA_VERSION):
-            raise ArenaError(f"{self.path} has arena schema {row and row[0]}; this azero reads schema {SCHEMA_VERSION}")
+            self._check_arena_schema()
+        except (ArenaError, sqlite3.DatabaseError) as error:
+            self._close_quietly()
+            if isinstance(error, ArenaError):
+                raise
+            raise self._unusable(error) from None
+
+    def _unusable(self, error: sqlite3.Error) -> ArenaError:
+        return ArenaError(f"{self.path} is not a usable arena database: {error}")
+
+    def _write_error(self, error: sqlite3.Error) -> ArenaError:
+        """A failed write as one line: read-only, disk full, locked too long..."""
+        if _is_read_only(error):
+            return ArenaReadOnlyError(f"{self.path} is read-only ({error}); it can be read, not written")
+        return ArenaError(f"cannot write to {self.path}: {error}")
 
     def close(self) -> None:
         self.db.close()
@@ -250,10 +446,23 @@ class ArenaStore:
 
         class _Transaction:
             def __enter__(self):
-                store.db.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlock upgrading later
+                try:
+                    store.db.execute("BEGIN IMMEDIATE")  # take the write lock now: no deadlock upgrading later
+                except sqlite3.OperationalError as error:
+                    raise store._write_error(error) from None
 
             def __exit__(self, kind, value, traceback):
-                store.db.execute("COMMIT" if kind is None else "ROLLBACK")
+                try:
+                    if kind is None:
+                        store.db.execute("COMMIT")
+                        return False
+                except sqlite3.OperationalError as error:
+                    value = error
+                if store.db.in_transaction:  # SQLite may have rolled back already (a full disk, say)
+                    store.db.execute("ROLLBACK")
+                if isinstance(value, sqlite3.OperationalError):
+                    raise store._write_error(value) from None
+                return False
 
         return _Transaction()
 
@@ -343,11 +552,60 @@ class ArenaStore:
     def endings(self, keys: list[str]) -> dict[str, str]:
         """The stored games among these schedule keys: key -> how the game ended ('five', 'timeout', ...)."""
         found: dict[str, str] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start:start + 500]
+        for chunk in _chunks(keys):
             marks = ",".join("?" * len(chunk))
             found.update(self.db.execute(f"SELECT schedule_key, reason FROM games WHERE schedule_key IN ({marks})", chunk))
         return found
+
+    # -- claims ---------------------------------------------------------------
+    def claim(self, keys: list[str]) -> list[str]:
+        """Claim these scheduled games for this process before playing them; returns the keys claimed, in order.
+
+        A game already stored, or claimed by another process that is still
+        at it (see :meth:`Claim.given_up`), is not claimed: that process
+        plays it.  This process's own claims are renewed.
+        """
+        me, now = this_process(), time.time()
+        with self._transaction():
+            self._make_claims_table()
+            stored = set(self.endings(keys))
+            held = self._claim_rows(keys)
+            free = [key for key in keys if key not in stored
+                    and (key not in held or (held[key].pid, held[key].host) == me or held[key].given_up(now))]
+            self.db.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)", [(key, now, *me) for key in free])
+        return free
+
+    def claims(self, keys: list[str]) -> dict[str, Claim]:
+        """The claims on these keys, live or given up: key -> Claim."""
+        return self._claim_rows(keys) if self._has_claims_table() else {}
+
+    def _claim_rows(self, keys: list[str]) -> dict[str, Claim]:
+        found = {}
+        for chunk in _chunks(keys):
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT schedule_key, claimed, pid, host FROM claims WHERE schedule_key IN ({marks})"
+            found.update((row[0], Claim(*row)) for row in self.db.execute(query, chunk))
+        return found
+
+    def release_claims(self, keys: list[str]) -> None:
+        """Give back this process's claims on these keys (games it will not play after all)."""
+        if not keys or not self._has_claims_table():
+            return
+        pid, host = this_process()
+        with self._transaction():
+            for chunk in _chunks(keys):
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"DELETE FROM claims WHERE pid = ? AND host = ? AND schedule_key IN ({marks})",
+                                [pid, host, *chunk])
+
+    def _make_claims_table(self) -> None:
+        self.db.execute(_CLAIMS_TABLE)  # not remembered: the transaction making it may yet be rolled back
+
+    def _has_claims_table(self) -> bool:
+        if not self._claims_table:
+            self._claims_table = self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claims'").fetchone() is not None
+        return self._claims_table
 
     def record_game(self, *, black: int, white: int, rule: str, size: int, n_in_row: int, opening: list[int],
                     moves: list[int], winner: int, reason: str, detail: str = "", seconds: float = 0.0,
@@ -365,6 +623,8 @@ class ArenaStore:
                  " ".join(coords.to_notation(m, size) for m in opening),
                  " ".join(coords.to_notation(m, size) for m in moves),
                  RESULT_NAMES[winner], reason, detail[:500], float(seconds), time.time()))
+            if schedule_key is not None and self._has_claims_table():
+                self.db.execute("DELETE FROM claims WHERE schedule_key = ?", (schedule_key,))  # played: nobody's now
         return cursor.rowcount == 1
 
     def record_played(self, black_spec: str, white_spec: str, game, reason: str | None = None,

@@ -427,14 +427,20 @@ def run_bench_play(args: argparse.Namespace) -> None:
     print(json.dumps(report) if args.json else format_report(report))
 
 
-def _open_arena(path: str, must_exist: bool = True):
+def _open_arena(path: str, must_exist: bool = True, reading: bool = False):
+    """The arena database at ``path``; ``reading``: one this user may not write opens read-only instead."""
     from pathlib import Path
 
-    from azero.arena_store import ArenaStore
+    from azero.arena_store import ArenaReadOnlyError, ArenaStore
 
     if must_exist and not Path(path).is_file():
         raise CommandError(f"no arena database at {path} (play games first with 'azero arena run', or give --db)")
-    return ArenaStore(path)
+    try:
+        return ArenaStore(path)
+    except ArenaReadOnlyError:
+        if not reading:
+            raise
+        return ArenaStore(path, read_only=True)
 
 
 def _print_ratings(store, kind, anchor: str | None, anchor_elo: float = 0.0, as_json: bool = False) -> None:
@@ -493,8 +499,14 @@ def run_arena_run(args: argparse.Namespace) -> None:
                              turn_ms=args.turn_ms, device=args.device, progress=not args.no_progress,
                              announce=announce, backend=args.backend, address=args.address)
     endings = ", ".join(f"{n} {reason}" for reason, n in sorted(summary.reasons.items())) or "none"
-    print(f"played {summary.played} games this time (endings: {endings}); {summary.already_played} of "
-          f"{summary.scheduled} were already stored", file=sys.stderr)
+    others = ""
+    if summary.left_to_others and summary.others_stored == summary.left_to_others:
+        others = f"; {summary.left_to_others} were played by another process"
+    elif summary.left_to_others:
+        others = (f"; {summary.left_to_others} were left to another process on this database "
+                  f"({summary.others_stored} of them stored so far)")
+    print(f"stored {summary.played} games this time (endings: {endings}); {summary.already_played} of "
+          f"{summary.scheduled} were already stored{others}", file=sys.stderr)
     if summary.interrupted:
         print("interrupted: every finished game is stored; run the same command again to play the rest",
               file=sys.stderr)
@@ -510,14 +522,16 @@ def run_arena_run(args: argparse.Namespace) -> None:
 def run_arena_ratings(args: argparse.Namespace) -> None:
     from azero.arena_report import pick_kind
 
-    with _open_arena(args.db) as store:
+    with _open_arena(args.db, reading=True) as store:
+        if store.read_only:
+            print(f"note: {args.db} is read-only: the ratings are shown, not kept in it", file=sys.stderr)
         _print_ratings(store, pick_kind(store, args.rule, args.size, args.n_in_row), args.anchor, args.anchor_elo, args.json)
 
 
 def run_arena_plot(args: argparse.Namespace) -> None:
     from azero.arena_report import pick_kind, plot_elo, rate, resolve_anchor
 
-    with _open_arena(args.db) as store:
+    with _open_arena(args.db, reading=True) as store:
         kind = pick_kind(store, args.rule, args.size, args.n_in_row)
         anchor = resolve_anchor(store, kind, args.anchor)
         path = plot_elo(store, rate(store, kind, anchor, save=False), kind, args.out, run=args.run, anchor=anchor)
@@ -535,7 +549,7 @@ def run_arena_card(args: argparse.Namespace) -> None:
 def run_arena_export(args: argparse.Namespace) -> None:
     from azero.arena_report import export_pgn, pick_kind
 
-    with _open_arena(args.db) as store:
+    with _open_arena(args.db, reading=True) as store:
         kind = pick_kind(store, args.rule, args.size, args.n_in_row) if (args.rule or args.size or args.n_in_row) else None
         count = export_pgn(store, args.out, kind)
     if args.out != "-":

@@ -87,6 +87,10 @@ SAFETY_FRACTION = 0.05  # and a share of the limit, for a loaded machine's sched
 # The search tree may use this share of INFO max_memory (the rest: Python, torch, the network).
 TREE_MEMORY_SHARE = 0.5
 
+# INFO times (ms) and memory (bytes) beyond this are no limit at all (146 million years; 4 EiB).  Larger values are
+# held here, so that turning them into seconds or floats can never overflow.
+NO_LIMIT_BEYOND = 2**62
+
 ABOUT_LINE = f'name="azero", version="{__version__}", author="azero developers"'
 
 # Commands of the manager; anything else is UNKNOWN.
@@ -95,7 +99,9 @@ NOT_IMPLEMENTED = ("PLAY", "SWAP2BOARD")  # optional commands we answer UNKNOWN
 KNOWN_COMMANDS = frozenset({"START", "RECTSTART", "RESTART", "BEGIN", "TURN", "BOARD", "DONE", "TAKEBACK", "INFO",
                             "END", "ABOUT", *NOT_IMPLEMENTED})
 
-_NUMBER = r"\s*([+-]?\d{1,9})\s*"  # at most 9 digits: a number that fits the protocol, never a giant int
+# Any whole number: managers send 2147483647 (ten digits) for "no limit".  A line is at most MAX_LINE_CHARS long,
+# so int() never meets one of the thousands of digits Python refuses to convert.
+_NUMBER = r"\s*([+-]?\d+)\s*"
 _ONE_NUMBER = re.compile(rf"^{_NUMBER}$")
 _TWO_NUMBERS = re.compile(rf"^{_NUMBER},{_NUMBER}$")
 _THREE_NUMBERS = re.compile(rf"^{_NUMBER},{_NUMBER},{_NUMBER}$")
@@ -576,6 +582,8 @@ class PbrainEngine:
             if number < 0 and key != "time_left":  # time_left may go negative when the brain overruns
                 self._notes.append(f"MESSAGE ignored INFO {key} {number}: it cannot be negative")
                 return
+            if key in ("timeout_turn", "timeout_match", "time_left", "max_memory"):
+                number = max(-NO_LIMIT_BEYOND, min(number, NO_LIMIT_BEYOND))
             if key == "timeout_turn":
                 self.timeout_turn_ms = number
             elif key == "timeout_match":

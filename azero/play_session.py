@@ -43,6 +43,7 @@ class PlaySession:
     result: tuple[int, str] | None = field(init=False, default=None)  # (winner, reason) once over
     recorded: bool = field(init=False, default=False)
     unrated: str | None = field(init=False, default=None)  # why this game will not be rated, if it will not
+    unrecorded: str | None = field(init=False, default=None)  # why the database did not take the finished game
     started: float = field(init=False, default=0.0)
 
     def __post_init__(self):
@@ -57,6 +58,7 @@ class PlaySession:
         self.result = None
         self.recorded = False
         self.unrated = None
+        self.unrecorded = None
         self.started = time.time()
 
     @property
@@ -110,6 +112,7 @@ class PlaySession:
         if taken:
             self.result = None
             self.recorded = False  # a game taken back and finished again is another game
+            self.unrecorded = None
         return taken
 
     def swap(self) -> None:
@@ -132,14 +135,21 @@ class PlaySession:
         if (self.recorded or self.unrated or self.db_path is None or self.human is None
                 or self.result is None):
             return
-        from .arena_store import ArenaStore
+        import sqlite3
+
+        from .arena_store import ArenaError, ArenaStore
 
         person = f"human:{self.human_name}"
         black, white = (person, self.ai_spec) if self.human == BLACK else (self.ai_spec, person)
         winner, reason = self.result
-        with ArenaStore(self.db_path) as store:
-            store.record_played(black, white, self.game, reason=reason, winner=winner,
-                                seconds=time.time() - self.started)
+        try:
+            with ArenaStore(self.db_path) as store:
+                store.record_played(black, white, self.game, reason=reason, winner=winner,
+                                    seconds=time.time() - self.started)
+        except (ArenaError, sqlite3.Error, OSError) as error:
+            # The window goes on: the game is only left unrated, and the result line says why.
+            self.unrecorded = str(error).replace(str(Path(self.db_path)), Path(self.db_path).name)
+            return
         self.recorded = True
 
     def result_text(self) -> str:
@@ -152,6 +162,8 @@ class PlaySession:
         if self.human is not None:
             who = "you win" if winner == self.human else "the AI wins"
         text = f"{who}" + (" (resignation)" if reason == "resign" else f" after {len(self.game.moves)} moves")
+        if self.unrecorded:
+            return f"{text}; not recorded: {self.unrecorded}"
         return text + (f"; not rated: {self.unrated}" if self.unrated and self.human is not None else "")
 
     # -- records --------------------------------------------------------------------

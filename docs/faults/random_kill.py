@@ -33,8 +33,7 @@ TRAIN = ["train", "--preset", "gomoku9", "--workers", "2", "--no-progress", "net
          "selfplay.simulations=16", "selfplay.fast_simulations=8", "selfplay.games_per_worker=8",
          "train.batch_size=32", "train.min_positions=64", "train.checkpoint_every_steps=20",
          "train.checkpoint_every_seconds=5", "eval.every_checkpoints=0"]
-ARENA = ["arena", "run", "--size", "9", "--workers", "2", "--games", "40", "--no-progress", "heuristic", "random",
-         "pure:200"]
+ARENA = ["arena", "run", "--size", "9", "--workers", "2", "--no-progress", "heuristic", "random", "pure:1000"]
 
 
 def group_members(pgid: int) -> list[int]:
@@ -150,7 +149,9 @@ def main() -> int:
     failures = 0
     for trial in range(1, args.trials + 1):
         kind = "train" if trial % 2 else "arena"
-        process = start(TRAIN + ["--run", str(run)] if kind == "train" else ARENA + ["--db", str(db)], out)
+        # Each arena trial asks for more games than the last (new openings), so there is always work to kill.
+        arena = ARENA + ["--db", str(db), "--games", str(20 * trial)]
+        process = start(TRAIN + ["--run", str(run)] if kind == "train" else arena, out)
         time.sleep(rng.uniform(8, 25) if kind == "train" else rng.uniform(3, 12))
         ended_itself = process.poll() is not None
         victim = "none (it had finished)" if ended_itself else kill_somewhere(process, rng)

@@ -3,7 +3,11 @@
 * random playouts on an empty board for each rule: moves per second, where a
   move is the pick, the play, the win check and the upkeep of the empty-point
   list (and, in renju, the forbidden check of black's picks);
-* the full-board renju forbidden mask on clustered mid-game positions.
+* the full-board renju forbidden mask on clustered mid-game positions;
+* when PettingZoo is installed, the ``azero.env.gomoku_v0`` environment for
+  each rule: random legal moves through the AEC API (``last()`` for the
+  observation and mask, ``step()``), with the classic suite's wrappers, as
+  an RL library drives it.
 """
 
 from __future__ import annotations
@@ -80,7 +84,42 @@ def engine_benchmark(size: int = 15, seconds: float = 2.0, stones: int = 40, see
     report["renju_mask_positions"] = int(boards.shape[0])
     report["renju_mask_stones"] = stones
     report["renju_forbidden_points_per_position"] = round(_masks_loop(boards, size, 1) / boards.shape[0], 2)
+    if _has_pettingzoo():
+        for name in RULES:
+            if progress:
+                progress(f"the PettingZoo environment, {name}")
+            report[f"pettingzoo_{name}_steps_per_s"] = round(pettingzoo_steps_per_second(size, name, seconds, seed))
     return report
+
+
+def _has_pettingzoo() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pettingzoo") is not None
+
+
+def pettingzoo_steps_per_second(size: int, rule: str, seconds: float, seed: int = 0) -> float:
+    """Moves per second of random legal play through ``gomoku_v0.env()``'s AEC API, games restarted as they end."""
+    from .env import gomoku_v0
+
+    env = gomoku_v0.env(size=size, rule=rule)
+    rng = np.random.default_rng(seed)
+
+    def one_game() -> int:
+        env.reset()
+        moves = 0
+        for _ in env.agent_iter():
+            observation, _, termination, truncation, _ = env.last()
+            if termination or truncation:
+                return moves
+            env.step(int(rng.choice(np.flatnonzero(observation["action_mask"]))))
+            moves += 1
+        return moves
+
+    one_game()  # compile / load the kernels outside the timing
+    moves, elapsed = _timed(one_game, seconds)
+    env.close()
+    return moves / elapsed
 
 
 def format_report(report: dict) -> str:
@@ -92,4 +131,8 @@ def format_report(report: dict) -> str:
         f"({report['renju_mask_stones']}-stone positions, "
         f"{report['renju_forbidden_points_per_position']} forbidden points each on average)"
     )
+    for name in RULES:
+        key = f"pettingzoo_{name}_steps_per_s"
+        if key in report:
+            lines.append(f"  PettingZoo env, {name:<10} {report[key]:>12,} steps/s (random legal moves, AEC API)")
     return "\n".join(lines)

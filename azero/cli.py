@@ -175,6 +175,22 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--live", action="store_true", help="with live analysis on (it searches on the person's turns)")
     play.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
     play.set_defaults(handler=run_bench_play)
+    onnx_bench = targets.add_parser(
+        "onnx",
+        help="the network in onnxruntime against torch, on the CPU",
+        description="Export a checkpoint to ONNX in a temporary folder, then measure the positions per second "
+        "torch and onnxruntime evaluate on the CPU, with the same number of threads, at each batch size. Needs "
+        "pip install 'azero[onnx]'.",
+    )
+    onnx_bench.add_argument("--checkpoint", metavar="PATH", default=None,
+                            help="the network, a .safetensors file or a run folder (default: the shipped 15x15 one)")
+    onnx_bench.add_argument("--batches", type=_batch_sizes, default=None, metavar="N,N,...",
+                            help="batch sizes (default: 1,8 and the self-play batch of the checkpoint's preset)")
+    onnx_bench.add_argument("--threads", type=int, default=1, help="threads for both runtimes (default: %(default)s)")
+    onnx_bench.add_argument("--seconds", type=_positive_float, default=3.0,
+                            help="time per runtime, batch size and round (default: %(default)s)")
+    onnx_bench.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    onnx_bench.set_defaults(handler=run_bench_onnx)
     _add_arena_parser(commands)
 
     play = commands.add_parser(
@@ -217,6 +233,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_pbrain_arguments(pbrain)
     pbrain.set_defaults(handler=run_pbrain)
+
+    export = commands.add_parser(
+        "export",
+        help="export a network to ONNX",
+        description="Write a checkpoint's network as an ONNX file that onnxruntime runs (batch norm folded, any "
+        "batch size): input planes [B, 6, S, S], outputs policy_logits [B, S*S] and value [B]. The rules and "
+        "board size go in the model's metadata, so the file plays as az:NET.onnx. Then compare onnxruntime's "
+        "outputs with torch's on random positions and print the largest differences. Needs pip install 'azero[onnx]'.",
+    )
+    export.add_argument("checkpoint", help="a .safetensors checkpoint, or a training run's folder (its latest)")
+    export.add_argument("--output", "-o", metavar="FILE",
+                        help="the ONNX file to write (default: the checkpoint's path with .onnx)")
+    export.add_argument("--positions", type=int, default=64,
+                        help="random positions on which to compare onnxruntime with torch (default: %(default)s)")
+    export.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
+    export.set_defaults(handler=run_export)
     return parser
 
 
@@ -408,6 +440,53 @@ def run_bench(args: argparse.Namespace) -> None:
 
     report = selfplay_benchmark(config, seconds=args.seconds, device=args.device, progress=progress,
                                 backend=args.backend, address=args.address)
+    print(json.dumps(report) if args.json else format_report(report))
+
+
+def _batch_sizes(text: str) -> list[int]:
+    parts = text.split(",")
+    if not all(part.strip().isdigit() and 1 <= int(part) <= 65536 for part in parts):
+        raise argparse.ArgumentTypeError(f"expected batch sizes from 1 to 65536 separated by commas, like 1,8,256, "
+                                         f"got {text!r}")
+    return [int(part) for part in parts]
+
+
+def _require_onnx() -> None:
+    from azero.export import require_onnx_packages
+
+    try:
+        require_onnx_packages()
+    except ImportError as error:
+        raise CommandError(str(error)) from None
+
+
+def run_export(args: argparse.Namespace) -> None:
+    from azero.export import export_onnx
+
+    _require_onnx()
+    if args.positions < 1:
+        raise CommandError(f"--positions must be at least 1, got {args.positions}")
+    report = export_onnx(args.checkpoint, args.output, check_positions=args.positions)
+    print(json.dumps(report.to_dict()) if args.json else report.summary())
+
+
+def run_bench_onnx(args: argparse.Namespace) -> None:
+    from azero.bench_onnx import format_report, inference_benchmark
+    from azero.play_choices import shipped_checkpoint
+
+    _require_onnx()
+    if args.threads < 1:
+        raise CommandError(f"--threads must be at least 1, got {args.threads}")
+    checkpoint = args.checkpoint or shipped_checkpoint("freestyle", 15)
+    if checkpoint is None:
+        raise CommandError("no shipped 15x15 network; give --checkpoint PATH")
+
+    def progress(message: str) -> None:
+        if not args.json:
+            print(f"measuring {message} ...", file=sys.stderr, flush=True)
+
+    report = inference_benchmark(checkpoint, args.batches, seconds=args.seconds, threads=args.threads,
+                                 progress=progress)
     print(json.dumps(report) if args.json else format_report(report))
 
 

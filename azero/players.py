@@ -17,7 +17,8 @@ Players are named by *specs*, the strings people type:
 ``random``             a uniformly random legal move
 ``heuristic``          the threat-aware pattern bot (:mod:`azero.heuristic`)
 ``pure:N``             pure Monte-Carlo tree search with N random playouts per move
-``az:PATH``            a checkpoint (or a training run's folder: its latest checkpoint) with
+``az:PATH``            a checkpoint (or a training run's folder: its latest checkpoint, or a
+                       ``.onnx`` export from ``azero export``, run by onnxruntime on the CPU) with
                        PUCT search; options ``:sims=N`` (default 400) and/or ``:time=S``
                        (seconds per move; ``sims`` then caps it), ``:vct=N`` (VCT nodes at the
                        root, default 20000; 0 is the search before VCT) and ``:defence=1``
@@ -434,7 +435,8 @@ def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn
     """Build the player a spec names.
 
     ``game`` = (rule, size, n_in_row) makes an ``az:`` checkpoint prove it
-    was trained for that game (a clear CheckpointError otherwise);
+    was trained for that game (a clear CheckpointError otherwise); an
+    ``az:NET.onnx`` export runs on the CPU through onnxruntime, whatever ``device`` says;
     ``turn_ms`` is the time per move given to ``pbrain:`` engines.
     """
     parsed = spec if isinstance(spec, PlayerSpec) else parse_spec(spec)
@@ -446,13 +448,22 @@ def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn
         return PurePlayer(parsed.simulations, seed=seed)
     if parsed.kind == "az":
         from .checkpoint import load_checkpoint, resolve_checkpoint
-        from .evaluator import NetEvaluator
 
         rule, size, n_in_row = game if game is not None else (None, None, None)
-        net, info = load_checkpoint(resolve_checkpoint(parsed.path), rule, size, n_in_row, device=device)
+        path = resolve_checkpoint(parsed.path)
+        if path.suffix.lower() == ".onnx":
+            from .onnx_evaluator import load_onnx_evaluator
+
+            evaluator = load_onnx_evaluator(path, rule, size, n_in_row)
+            trained_size = evaluator.info.size
+        else:
+            from .evaluator import NetEvaluator
+
+            net, info = load_checkpoint(path, rule, size, n_in_row, device=device)
+            evaluator, trained_size = NetEvaluator(net), info.size
         # Search the points a net of this size was trained on: the big-board presets keep to 3 lines of a stone.
-        search = play_search_config(info.size, parsed.vct, parsed.defence)
-        return NetPlayer(NetEvaluator(net), parsed.simulations, search, name=parsed.text, seed=seed,
+        search = play_search_config(trained_size, parsed.vct, parsed.defence)
+        return NetPlayer(evaluator, parsed.simulations, search, name=parsed.text, seed=seed,
                          seconds=parsed.seconds)
     if parsed.kind == "pbrain":
         from .pbrain_client import PbrainPlayer

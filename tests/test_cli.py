@@ -23,13 +23,14 @@ def test_help_lists_only_working_subcommands():
     assert code == 0
     listed = {line.split()[0] for line in out.split("COMMAND", 2)[-1].splitlines()[1:]
               if line.startswith("    ") and not line.startswith("     ")}  # deeper lines continue a wrapped help
-    assert listed == {"demo", "show", "train", "bench", "arena", "play", "review", "pbrain"}
+    assert listed == {"demo", "show", "train", "bench", "arena", "play", "review", "pbrain", "export"}
 
 
 @pytest.mark.parametrize("args", [["demo", "--help"], ["show", "--help"], ["train", "--help"], ["bench", "--help"],
                                   ["bench", "engine", "--help"], ["arena", "run", "--help"],
                                   ["arena", "ratings", "--help"], ["arena", "plot", "--help"], ["arena", "export", "--help"],
-                                  ["pbrain", "--help"], ["play", "--help"]])
+                                  ["pbrain", "--help"], ["play", "--help"], ["review", "--help"],
+                                  ["export", "--help"], ["bench", "onnx", "--help"], ["bench", "play", "--help"]])
 def test_every_subcommand_has_help_with_defaults(args, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(args)

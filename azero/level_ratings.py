@@ -18,8 +18,12 @@ from .ratings import DEFAULT_ANCHOR
 SHIPPED_DB = Path(__file__).resolve().parent.parent / "checkpoints" / "arena.sqlite"
 
 
-def level_elos(base: str, levels: dict[str, tuple[int, float | None]], db: str | Path = SHIPPED_DB) -> dict[str, float]:
-    """{level: Elo} for the network ``base`` ('az:FILE') at each level's strength; unrated levels are left out.
+def level_elos(base: str, levels: dict[str, tuple[int, float | None]],
+               db: str | Path = SHIPPED_DB) -> dict[str, tuple[float, float]]:
+    """{level: (Elo, half the 95% interval)} for the network ``base`` ('az:FILE'); unrated levels are left out.
+
+    The interval matters: against the pattern bot every level wins nearly
+    every game, so neighbouring levels' Elo can come out in either order.
 
     A player is found by its arena key (the file's hash and the search), so
     a renamed copy of a shipped net finds its ratings and another net with
@@ -36,7 +40,8 @@ def level_elos(base: str, levels: dict[str, tuple[int, float | None]], db: str |
             games = store.games(kind.rule, kind.size, kind.n_in_row)
             if not any(DEFAULT_ANCHOR in (g.black, g.white) for g in games):
                 return {}
-            ratings = {r.player: float(r.elo) for r in rate(store, kind, DEFAULT_ANCHOR, save=False)}
+            ratings = {r.player: (float(r.elo), float(r.high - r.low) / 2)
+                       for r in rate(store, kind, DEFAULT_ANCHOR, save=False)}
             labels = {p.key: p.label for p in store.players()}
     except ArenaError:
         return {}  # no shipped database, or not one this azero reads: the levels show no Elo

@@ -133,12 +133,12 @@ class Choices:
             return "fixed (not a network)"
         if self.custom is not None:
             return strength_words(*self.custom)
-        elo = self.level_elos.get(self.level)
-        return f"{self.level}: {level_text(self.level)}" + ("" if elo is None else f", Elo {elo:+.0f}")
+        rated = self.level_elos.get(self.level)
+        return f"{self.level}: {level_text(self.level)}" + ("" if rated is None else f", Elo {rated[0]:+.0f} ±{rated[1]:.0f}")
 
     @property
-    def level_elos(self) -> dict[str, float]:
-        """The named levels' Elo against the pattern bot in the shipped ratings, for the network on the board."""
+    def level_elos(self) -> dict[str, tuple[float, float]]:
+        """The named levels' (Elo, half its 95% interval) against the pattern bot in the shipped ratings."""
         variant = self.current
         if variant.base not in self._elos:
             from .level_ratings import level_elos

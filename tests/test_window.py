@@ -633,3 +633,23 @@ def test_live_analysis_rests_once_it_has_searched_its_visits(tmp_path, monkeypat
         assert window.frames == drawn and not window.thinker.analysing
     finally:
         window.close()
+
+
+def test_each_level_shows_its_elo_against_the_pattern_bot_from_the_ratings(tmp_path, nets):
+    from azero.level_ratings import level_elos
+    from azero.play_choices import LEVELS
+
+    db = tmp_path / "shipped.sqlite"
+    base = f"az:{nets['gomoku9']}"
+    won = Gomoku.from_moves([coords.from_notation(m, 9) for m in ("e5", "a1", "e6", "a2", "e4", "a3", "e3", "a4",
+                                                                   "e7")], 9, "freestyle")
+    with ArenaStore(db) as store:
+        for game in range(6):  # easy wins 5 of 6 against the pattern bot; hard is never played
+            black, white = (f"{base}:sims=32", "heuristic") if game < 5 else ("heuristic", f"{base}:sims=32")
+            store.record_played(black, white, won, reason="five", winner=BLACK)
+    elos = level_elos(base, LEVELS, db)
+    assert set(elos) == {"easy"} and elos["easy"][0] > 0 and elos["easy"][1] > 0
+    assert level_elos(base, LEVELS, tmp_path / "missing.sqlite") == {}  # no database: no Elo, no error
+    choices = Choices([checkpoint_variant(base)], level="easy")
+    choices._elos[base] = elos
+    assert choices.strength_text() == f"easy: 32 simulations, Elo {elos['easy'][0]:+.0f} ±{elos['easy'][1]:.0f}"

@@ -62,7 +62,7 @@ def _add_backend_arguments(parser: argparse.ArgumentParser, what: str) -> None:
     """--backend and --address, the same for every command that can spread work over a Ray cluster."""
     parser.add_argument("--backend", choices=("local", "ray"), default="local",
                         help=f"where {what}: local = this machine's processes; ray = a Ray cluster, "
-                             "pip install 'azero[ray]' (default: %(default)s)")
+                             "pip install -e '.[ray]' (default: %(default)s)")
     parser.add_argument("--address", help="with --backend ray: the cluster to join, e.g. HEAD:6379 or auto "
                         "(default: RAY_ADDRESS, else a Ray instance on this machine)")
 
@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the network in onnxruntime against torch, on the CPU",
         description="Export a checkpoint to ONNX in a temporary folder, then measure the positions per second "
         "torch and onnxruntime evaluate on the CPU, with the same number of threads, at each batch size. Needs "
-        "pip install 'azero[onnx]'.",
+        "pip install -e '.[onnx]'.",
     )
     onnx_bench.add_argument("--checkpoint", metavar="PATH", default=None,
                             help="the network, a .safetensors file or a run folder (default: the shipped 15x15 one)")
@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a checkpoint's network as an ONNX file that onnxruntime runs (batch norm folded, any "
         "batch size): input planes [B, 6, S, S], outputs policy_logits [B, S*S] and value [B]. The rules and "
         "board size go in the model's metadata, so the file plays as az:NET.onnx. Then compare onnxruntime's "
-        "outputs with torch's on random positions and print the largest differences. Needs pip install 'azero[onnx]'.",
+        "outputs with torch's on random positions and print the largest differences. Needs pip install -e '.[onnx]'.",
     )
     export.add_argument("checkpoint", help="a .safetensors checkpoint, or a training run's folder (its latest)")
     export.add_argument("--output", "-o", metavar="FILE",

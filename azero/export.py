@@ -1,4 +1,4 @@
-"""Export a checkpoint's network to ONNX (``pip install 'azero[onnx]'``), and check it against torch.
+"""Export a checkpoint's network to ONNX (``pip install -e '.[onnx]'``), and check it against torch.
 
 The exported graph is what the search reads, nothing more: batch norm
 folded into the convolutions (:func:`azero.network.fold_batch_norm`, as
@@ -72,7 +72,7 @@ def require_onnx_packages() -> None:
 
     missing = [name for name in ("onnx", "onnxscript", "onnxruntime") if importlib.util.find_spec(name) is None]
     if missing:
-        raise ImportError(f"ONNX export needs {', '.join(missing)}; install them with: pip install 'azero[onnx]'")
+        raise ImportError(f"ONNX export needs {', '.join(missing)}; install them with: pip install -e '.[onnx]'")
 
 
 def export_onnx(checkpoint: str | Path, destination: str | Path | None = None, check_positions: int = CHECK_POSITIONS,

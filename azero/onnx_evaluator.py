@@ -3,7 +3,7 @@
 Same call as :class:`azero.evaluator.NetEvaluator`: planes ``[B, C, S, S]``
 (float32 numpy) in, ``(logits [B, S*S], values [B])`` out, so the search
 and :class:`azero.players.NetPlayer` take either.  It needs onnxruntime
-(``pip install 'azero[onnx]'``); the network itself runs without torch.
+(``pip install -e '.[onnx]'``); the network itself runs without torch.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class OnnxEvaluator:
         except ImportError:
             # A CheckpointError, as for any az: network that cannot be loaded: the commands show it as one line.
             raise CheckpointError(f"running {self.path.name} needs onnxruntime; install it with: "
-                                  "pip install 'azero[onnx]'") from None
+                                  "pip install -e '.[onnx]'") from None
         options = onnxruntime.SessionOptions()
         if threads is not None:
             options.intra_op_num_threads = threads

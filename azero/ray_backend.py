@@ -1,4 +1,4 @@
-"""Arena games on a Ray cluster (``azero arena run --backend ray``; needs ``pip install 'azero[ray]'``).
+"""Arena games on a Ray cluster (``azero arena run --backend ray``; needs ``pip install -e '.[ray]'``).
 
 The driver keeps the database: remote tasks play a batch of games and
 return them, and the driver stores each batch as it comes back.  So the
@@ -26,7 +26,7 @@ from .arena import PlayedGame, StoredProgress, Task
 from .arena_store import ArenaError, ArenaStore, file_sha256
 from .players import parse_spec, with_checkpoint
 
-RAY_HINT = "the Ray backend needs Ray: pip install 'azero[ray]' (or pip install ray)"
+RAY_HINT = "the Ray backend needs Ray: pip install -e '.[ray]' (or pip install ray)"
 TASK_RETRIES = 3  # a task lost with its worker is played again this many times before the run gives up
 CACHE_DIR = Path(tempfile.gettempdir()) / "azero-checkpoints"
 

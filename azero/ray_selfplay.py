@@ -1,4 +1,4 @@
-"""Self-play on a Ray cluster: ``azero train --backend ray`` (needs ``pip install 'azero[ray]'``).
+"""Self-play on a Ray cluster: ``azero train --backend ray`` (needs ``pip install -e '.[ray]'``).
 
 The learner runs in the driver, the process that ran ``azero train``, on
 that machine's best device, and keeps the run folder exactly as the local

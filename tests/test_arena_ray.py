@@ -35,7 +35,7 @@ def test_without_ray_installed_the_backend_is_one_line_saying_how_to_get_it(tmp_
             "--no-progress", "--size", "7", "--n-in-row", "4"]
     assert main(args + ["--backend", "ray"]) == 2
     err = capsys.readouterr().err
-    assert "pip install 'azero[ray]'" in err and len(err.strip().splitlines()) == 1
+    assert "pip install -e '.[ray]'" in err and len(err.strip().splitlines()) == 1
     assert main(args + ["--address", "10.0.0.1:6379"]) == 2
     assert "--backend ray" in capsys.readouterr().err
 

@@ -8,8 +8,8 @@ import pytest
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # render_mode="human" opens its window off-screen
 
-pytest.importorskip("gymnasium", reason="the RL environments need gymnasium: pip install 'azero[rl]'")
-pytest.importorskip("pettingzoo", reason="the AEC environment needs pettingzoo: pip install 'azero[rl]'")
+pytest.importorskip("gymnasium", reason="the RL environments need gymnasium: pip install -e '.[rl]'")
+pytest.importorskip("pettingzoo", reason="the AEC environment needs pettingzoo: pip install -e '.[rl]'")
 
 import gymnasium  # noqa: E402
 from gymnasium.utils.env_checker import check_env  # noqa: E402

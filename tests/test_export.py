@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'azero[onnx]'")
-pytest.importorskip("onnxscript", reason="torch's ONNX exporter needs onnxscript: pip install 'azero[onnx]'")
-pytest.importorskip("onnxruntime", reason="running an exported net needs onnxruntime: pip install 'azero[onnx]'")
+pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install -e '.[onnx]'")
+pytest.importorskip("onnxscript", reason="torch's ONNX exporter needs onnxscript: pip install -e '.[onnx]'")
+pytest.importorskip("onnxruntime", reason="running an exported net needs onnxruntime: pip install -e '.[onnx]'")
 
 import onnx  # noqa: E402
 

@@ -47,7 +47,7 @@ def test_train_on_ray_without_ray_installed_is_one_line_and_creates_nothing(tmp_
     run = tmp_path / "run"
     assert main(["train", "--backend", "ray", "--run", str(run), "--no-progress", *TINY]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert "pip install 'azero[ray]'" in err[-1] and err[-1].startswith("azero train: error:")
+    assert "pip install -e '.[ray]'" in err[-1] and err[-1].startswith("azero train: error:")
     assert not run.exists()
     assert main(["train", "--address", "10.0.0.1:6379", "--run", str(run), "--no-progress", *TINY]) == 2
     assert "--backend ray" in capsys.readouterr().err

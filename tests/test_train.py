@@ -59,7 +59,7 @@ START_TIMEOUT = 240.0
 WORKERS_EXIT_TIMEOUT = 30.0
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process checks read /proc (Linux)")
-needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs Ray: pip install 'azero[ray]'")
+needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="needs Ray: pip install -e '.[ray]'")
 
 
 def train_command(run_dir: Path, *extra: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""Gomoku for the rest of the RL ecosystem (``pip install 'azero[rl]'``).
+"""Gomoku for the rest of the RL ecosystem (``pip install -e '.[rl]'``).
 
 * :mod:`azero.env.gomoku_v0`: a PettingZoo AEC environment shaped like the
   classic suite (``from azero.env import gomoku_v0; env = gomoku_v0.env(size=15)``);

@@ -44,7 +44,7 @@ try:
     from pettingzoo.utils.agent_selector import AgentSelector
 except ImportError as error:
     raise ImportError(f"azero.env.gomoku_v0 needs PettingZoo and Gymnasium ({error}); "
-                      "install them with: pip install 'azero[rl]'") from error
+                      "install them with: pip install -e '.[rl]'") from error
 
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import Gomoku

@@ -47,7 +47,7 @@ from __future__ import annotations
 try:
     import gymnasium
 except ImportError as error:
-    raise ImportError(f"azero.env.single_agent needs Gymnasium ({error}); install it with: pip install 'azero[rl]'") \
+    raise ImportError(f"azero.env.single_agent needs Gymnasium ({error}); install it with: pip install -e '.[rl]'") \
         from error
 
 from games.constants import BLACK, DRAW, WHITE

@@ -1,6 +1,6 @@
 """The shipped 15x15 network as an agent in the PettingZoo environment, for one game.
 
-    pip install 'azero[rl]'
+    pip install -e '.[rl]'
     python docs/examples/shipped_net_in_pettingzoo.py                      # its raw policy against random
     python docs/examples/shipped_net_in_pettingzoo.py --opponent heuristic --sims 200
 

@@ -1,6 +1,6 @@
 """A tiny agent learns to beat azero's heuristic bot, through the Gymnasium environment, in about a minute.
 
-    pip install 'azero[rl]'
+    pip install -e '.[rl]'
     python docs/examples/train_against_heuristic.py              # 60 seconds of training
     python docs/examples/train_against_heuristic.py --seconds 20
 

@@ -80,7 +80,8 @@ def _check_backend(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="azero",
-        description="AlphaZero for Gomoku: a fast rules engine, and (as it lands) training, play and an arena.",
+        description="AlphaZero for Gomoku: a fast rules engine, self-play training, a window to play and review "
+        "games in, an Elo arena, a Gomocup engine and RL-ecosystem environments.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"azero {__version__}")

@@ -16,20 +16,13 @@ from azero import __version__
 from azero.ratings import DEFAULT_ANCHOR, DEFAULT_ANCHOR_ELO
 from games.constants import RULES
 
-EXIT_BAD_INPUT = 2
+from azero.one_line_parser import EXIT_BAD_INPUT, OneLineParser  # pbrain-azero shares it
 PLAYER_SPEC_TEXT = ("random, heuristic, pure:N (N playouts), az:CHECKPOINT[:sims=N][:time=SECONDS][:vct=N][:defence=1], "
                     "pbrain:COMMAND (a Gomocup engine)")
 
 
 class CommandError(Exception):
     """A problem with what the user asked for: printed as one line, exit status 2."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line (what was wrong, where to look), not a usage dump."""
-
-    def error(self, message: str):
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
 def _board_size(text: str) -> int:

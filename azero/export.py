@@ -31,11 +31,9 @@ from games.atomic import atomic_write_bytes
 from games.gomoku import Gomoku
 from games.randomplay import play_random_nearby
 
+from .onnx_evaluator import FORMAT, INPUT_NAME, OUTPUT_NAMES  # the file format is the reader's
 from .planes import NUM_PLANES, encode
 
-INPUT_NAME = "planes"
-OUTPUT_NAMES = ("policy_logits", "value")
-FORMAT = "azero-onnx-1"
 # The opset torch's exporter implements its operators in (torchlib's): no version conversion, which can fail,
 # and onnxruntime has run it since 1.14.
 OPSET = 18

@@ -19,8 +19,12 @@ from games.coords import check_size
 from games.gomoku import check_rules
 
 from .checkpoint import CheckpointError
-from .export import FORMAT, INPUT_NAME, OUTPUT_NAMES
 from .planes import NUM_PLANES
+
+# The file format azero.export writes and this reads: one input, two outputs, this tag in the metadata.
+INPUT_NAME = "planes"
+OUTPUT_NAMES = ("policy_logits", "value")
+FORMAT = "azero-onnx-1"
 
 
 @dataclass(frozen=True)

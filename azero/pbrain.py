@@ -757,7 +757,7 @@ def run(args: argparse.Namespace, prog: str = "pbrain-azero") -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """The ``pbrain-azero`` command (Gomocup managers want executables named pbrain-*)."""
-    from .cli import OneLineParser
+    from .one_line_parser import OneLineParser
 
     parser = OneLineParser(prog="pbrain-azero",
                            description="azero as a Gomocup/Piskvork brain: speaks the pbrain protocol on "

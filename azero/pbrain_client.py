@@ -32,7 +32,7 @@ from pathlib import Path
 from games import coords
 from games.gomoku import Gomoku
 
-from .players import Forfeit
+from .forfeit import Forfeit
 
 GRACE_S = 1.0  # beyond the turn time: pipes, process scheduling, an engine's own margin going wrong
 END_WAIT_S = 1.0  # how long close() lets engines exit after END before killing them

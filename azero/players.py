@@ -41,6 +41,7 @@ import numpy as np
 from games.gomoku import Gomoku
 
 from . import mcts
+from .forfeit import Forfeit  # noqa: F401  (re-exported: a player's answer for a game it cannot move in)
 from .search import SearchConfig, Searcher, nodes_needed
 
 DEFAULT_SIMULATIONS = 400
@@ -58,14 +59,6 @@ PROGRESS_SECONDS = 0.25  # how often a search with a progress callback reports (
 MIN_SIMULATIONS = 8  # even a time-pressed search looks at this many leaves (a first move needs a visited child)
 
 SPEC_HELP = "random, heuristic, pure:N, az:PATH[:sims=N][:time=S][:vct=N][:defence=1], pbrain:COMMAND or human:NAME"
-
-
-@dataclass(frozen=True)
-class Forfeit:
-    """A player lost a game without a legal move: ``reason`` is 'illegal', 'timeout', 'crash' or 'resign'."""
-
-    reason: str
-    detail: str = ""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from games.atomic import atomic_write_bytes
 
-from .arena import PlayedGame, StoredProgress, Task
+from .arena_worker import PlayedGame, StoredProgress, Task
 from .arena_store import ArenaError, ArenaStore, file_sha256
 from .players import parse_spec, with_checkpoint
 
@@ -73,7 +73,7 @@ def _play_remote(task: Task, checkpoints: dict[str, tuple[str, object]]) -> list
     """Runs on a worker: the task's players with their checkpoints from the object store, every game played."""
     import ray
 
-    from .arena import _init_worker, play_games_of
+    from .arena_worker import _init_worker, play_games_of
 
     _init_worker()
     local = {}

@@ -716,10 +716,9 @@ def build_engine(args: argparse.Namespace) -> PbrainEngine:
         raise ValueError(f"--threads must be a positive whole number, got {args.threads}")
     import torch
 
-    from .checkpoint import load_checkpoint, read_info, resolve_checkpoint
-    from .evaluator import NetEvaluator
+    from .checkpoint import read_info, resolve_checkpoint
     from .network import pick_device
-    from .players import TIME_MODE_MAX_SIMULATIONS, NetPlayer, play_search_config
+    from .players import TIME_MODE_MAX_SIMULATIONS, NetPlayer, net_player
 
     # Batch-one evaluations of a small net: several threads spend more time meeting than convolving.
     torch.set_num_threads(args.threads)
@@ -734,10 +733,9 @@ def build_engine(args: argparse.Namespace) -> PbrainEngine:
         if key in players:
             raise ValueError(f"two checkpoints for {info.rule} on {info.size}x{info.size} ({players[key].name} and "
                              f"{path}); give one per size and rule")
-        net, _ = load_checkpoint(path, device=device)
-        # The same search as the arena's and the window's (move radius, VCT, threat defence) for this board.
-        players[key] = NetPlayer(NetEvaluator(net), args.sims or TIME_MODE_MAX_SIMULATIONS, play_search_config(info.size),
-                                 name=str(path), seconds=DEFAULT_TURN_SECONDS)
+        # Built as the arena and the window build theirs: the same search for this board.
+        players[key] = net_player(path, args.sims or TIME_MODE_MAX_SIMULATIONS, DEFAULT_TURN_SECONDS,
+                                  device=str(device), name=str(path))
     return PbrainEngine(players)
 
 

@@ -423,6 +423,35 @@ def play_search_config(size: int, vct: int | None = None, defence: bool = False)
     return search
 
 
+def net_player(path, simulations: int, seconds: float | None = None, vct: int | None = None, defence: bool = False,
+               device: str = "cpu", game: tuple[str, int, int] | None = None, name: str | None = None,
+               seed: int = 0) -> NetPlayer:
+    """A network that plays: the one way the window, the arena and the protocol engine build it.
+
+    ``path``: a checkpoint, a training run's folder (its latest) or an ONNX
+    export; ``game`` = (rule, size, n_in_row) makes it prove it was trained
+    for that game.  The search is :func:`play_search_config` for the board
+    the net was trained on, so every face searches alike.
+    """
+    from .checkpoint import load_checkpoint, resolve_checkpoint
+
+    rule, size, n_in_row = game if game is not None else (None, None, None)
+    path = resolve_checkpoint(path)
+    if path.suffix.lower() == ".onnx":
+        from .onnx_evaluator import load_onnx_evaluator
+
+        evaluator = load_onnx_evaluator(path, rule, size, n_in_row)
+        trained_size = evaluator.info.size
+    else:
+        from .evaluator import NetEvaluator
+
+        net, info = load_checkpoint(path, rule, size, n_in_row, device=device)
+        evaluator, trained_size = NetEvaluator(net), info.size
+    # Search the points a net of this size was trained on: the big-board presets keep to 3 lines of a stone.
+    search = play_search_config(trained_size, vct, defence)
+    return NetPlayer(evaluator, simulations, search, name=name or f"az:{path}", seed=seed, seconds=seconds)
+
+
 def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn_ms: int = 1000,
                 game: tuple[str, int, int] | None = None):
     """Build the player a spec names.
@@ -440,24 +469,8 @@ def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn
     if parsed.kind == "pure":
         return PurePlayer(parsed.simulations, seed=seed)
     if parsed.kind == "az":
-        from .checkpoint import load_checkpoint, resolve_checkpoint
-
-        rule, size, n_in_row = game if game is not None else (None, None, None)
-        path = resolve_checkpoint(parsed.path)
-        if path.suffix.lower() == ".onnx":
-            from .onnx_evaluator import load_onnx_evaluator
-
-            evaluator = load_onnx_evaluator(path, rule, size, n_in_row)
-            trained_size = evaluator.info.size
-        else:
-            from .evaluator import NetEvaluator
-
-            net, info = load_checkpoint(path, rule, size, n_in_row, device=device)
-            evaluator, trained_size = NetEvaluator(net), info.size
-        # Search the points a net of this size was trained on: the big-board presets keep to 3 lines of a stone.
-        search = play_search_config(trained_size, parsed.vct, parsed.defence)
-        return NetPlayer(evaluator, parsed.simulations, search, name=parsed.text, seed=seed,
-                         seconds=parsed.seconds)
+        return net_player(parsed.path, parsed.simulations, parsed.seconds, parsed.vct, parsed.defence, device=device,
+                          game=game, name=parsed.text, seed=seed)
     if parsed.kind == "pbrain":
         from .pbrain_client import PbrainPlayer
 

@@ -591,3 +591,15 @@ def test_new_board_size_or_rule_starts_a_new_engine(fake_engine):
         assert player.choose_moves([Gomoku.from_moves([0], 11, "renju")]) == [0]
     finally:
         player.close()
+
+
+def test_the_protocol_engine_searches_as_the_arena_and_the_window_do(tmp_path):
+    """Issue 21's drift: pbrain built its own net player with another search (no move radius on 15x15)."""
+    from azero.players import make_player
+
+    path = save_tiny_checkpoint(tmp_path / "big.safetensors", size=15, n_in_row=5)
+    args = argparse.Namespace(checkpoint=[str(path)], player=None, sims=64, device="cpu", threads=1)
+    engine_player = next(iter(build_engine(args).players_by_game.values()))
+    arena_player = make_player(f"az:{path}:sims=64")
+    assert engine_player.search_config == arena_player.search_config
+    assert engine_player.search_config.move_radius > 0  # the big-board search the presets train with

@@ -33,6 +33,18 @@ from .config import TrainConfig, from_mapping
 WARMUP_SECONDS = 3.0
 
 
+
+def time_evaluations(evaluator, planes, seconds: float, warmup: float = WARMUP_SECONDS) -> tuple[int, float]:
+    """Positions ``evaluator`` evaluates in about ``seconds`` (after ``warmup`` seconds of warm-up), and the time taken."""
+    deadline = time.perf_counter() + warmup
+    while time.perf_counter() < deadline:
+        evaluator(planes)
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        evaluator(planes)
+        count += planes.shape[0]
+    return count, time.perf_counter() - start
+
 def _make_net(config: TrainConfig, device: str):
     import torch
 
@@ -78,14 +90,8 @@ def _worker(kind: str, config_data: dict, seconds: float, device: str, seed: int
         g = config.game
         batch = config.selfplay.games_per_worker * config.search.leaves_per_game
         planes = np.random.default_rng(seed).random((batch, 6, g.size, g.size)).astype(np.float32)
-        deadline = time.perf_counter() + WARMUP_SECONDS
-        while time.perf_counter() < deadline:
-            evaluator(planes)
-        count, t0 = 0, time.perf_counter()
-        while time.perf_counter() - t0 < seconds:
-            evaluator(planes)
-            count += batch
-        queue.put({"evaluations": count, "seconds": time.perf_counter() - t0})
+        count, elapsed = time_evaluations(evaluator, planes, seconds)
+        queue.put({"evaluations": count, "seconds": elapsed})
     else:
         queue.put(_measure_selfplay(_engine(config, evaluator, seed), seconds))
 

@@ -12,7 +12,6 @@ batch so that other load on the machine falls on both alike.
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 WARMUP_SECONDS = 0.5
@@ -82,14 +81,10 @@ def inference_benchmark(checkpoint: str | Path, batches: list[int] | None = None
 
 
 def _positions_per_second(evaluator, planes, seconds: float) -> float:
-    deadline = time.perf_counter() + WARMUP_SECONDS
-    while time.perf_counter() < deadline:
-        evaluator(planes)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        evaluator(planes)
-        count += planes.shape[0]
-    return count / (time.perf_counter() - start)
+    from .bench import time_evaluations
+
+    count, elapsed = time_evaluations(evaluator, planes, seconds, warmup=WARMUP_SECONDS)
+    return count / elapsed
 
 
 def format_report(r: dict) -> str:

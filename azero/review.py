@@ -12,6 +12,7 @@ losses: an inaccuracy, a mistake or a blunder (:data:`GRADES`).  Used by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 from games.constants import BLACK, DRAW, ONGOING, WHITE
@@ -69,7 +70,7 @@ class GameReview:
     def black_win_rates(self) -> list[float]:
         return [p.black_win_rate for p in self.positions]
 
-    @property
+    @cached_property  # a review does not change once made; the window reads it every frame it draws
     def move_reviews(self) -> list[MoveReview]:
         out = []
         for i, move in enumerate(self.moves):

@@ -24,6 +24,7 @@ from azero.players import Forfeit, NetPlayer, RandomPlayer, make_player, parse_s
 from azero.evaluator import UniformEvaluator
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import Gomoku
+from proc_tools import children
 from tiny_nets import tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
@@ -432,20 +433,6 @@ def test_round_trip_an_arena_game_against_azero_speaking_the_protocol(tmp_path):
     assert "pbrain:" in done.stdout and "fixed" in done.stdout
 
 
-def _children(pid: int) -> list[int]:
-    """Direct child processes, from /proc (Linux)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc (Linux)")
 def test_a_worker_that_dies_ends_the_run_with_one_line_not_a_hang(tmp_path):
     db = tmp_path / "a.sqlite"
@@ -460,7 +447,7 @@ def test_a_worker_that_dies_ends_the_run_with_one_line_not_a_hang(tmp_path):
         if db.exists() and sqlite3.connect(db, timeout=5).execute(
                 "SELECT COUNT(*) FROM sqlite_master WHERE name = 'games'").fetchone()[0]:
             if sqlite3.connect(db, timeout=5).execute("SELECT COUNT(*) FROM games").fetchone()[0] >= 1:
-                workers = [c for c in _children(proc.pid)
+                workers = [c for c in children(proc.pid)
                            if "spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
                 if workers:
                     os.kill(workers[0], signal.SIGKILL)

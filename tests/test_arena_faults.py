@@ -18,6 +18,7 @@ from azero.arena_store import ArenaError, ArenaStore
 from azero.cli import main
 from azero.play_session import PlaySession
 from games.constants import BLACK, WHITE
+from proc_tools import children, session_processes
 from tiny_nets import TINY, tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,34 +92,6 @@ def _one_line_error(err: str, *words: str) -> None:
         assert word in err, (word, err)
 
 
-def _session_processes(session: int) -> list[int]:
-    """Live processes (zombies are dead) whose session id is ``session``, from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            state, session_id = fields[0], int(fields[3])
-            if session_id == session and state not in ("Z", "X"):
-                found.append(int(entry.name))
-    return found
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
 def _stored_games(db: Path) -> int:
     if not db.exists():
         return 0
@@ -142,7 +115,7 @@ def test_workers_die_with_their_command_after_kill_9(tmp_path):
         workers = []
         while time.time() < deadline and proc.poll() is None:
             time.sleep(0.3)
-            workers = [c for c in _children(proc.pid)
+            workers = [c for c in children(proc.pid)
                        if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
             if workers and _stored_games(db) >= 1:
                 break
@@ -150,12 +123,12 @@ def test_workers_die_with_their_command_after_kill_9(tmp_path):
         os.kill(proc.pid, signal.SIGKILL)  # the command alone: its workers are left to notice
         proc.wait(timeout=30)
         deadline = time.time() + 15  # a worker looks every PARENT_POLL_S, then has ORPHAN_GRACE_S
-        while time.time() < deadline and _session_processes(proc.pid):
+        while time.time() < deadline and session_processes(proc.pid):
             time.sleep(0.2)
-        left = _session_processes(proc.pid)
+        left = session_processes(proc.pid)
         assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left if Path(f"/proc/{pid}").exists()]
     finally:
-        for pid in _session_processes(proc.pid):
+        for pid in session_processes(proc.pid):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:

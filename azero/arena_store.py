@@ -241,9 +241,11 @@ def _checkpoint_facts(spec: PlayerSpec) -> dict:
     # Games before VCT (issue 18) were stored without a search tag; that search is vct=0 and keeps their key
     # (its label says "-vcf" for new rows; old rows keep theirs).  The default play search keeps plain labels.
     vct = PLAY_VCT_ROOT_BUDGET if spec.vct is None else spec.vct
-    setting += (f":vct={vct}" if vct > 0 else "") + (":defence" if spec.defence else "")
+    setting += (f":vct={vct}" if vct > 0 else "") + (f":replyvct={spec.reply_vct}" if spec.reply_vct else "")
+    setting += (f":leafvct={spec.leaf_vct}" if spec.leaf_vct else "") + (":defence" if spec.defence else "")
     suffix = "-vcf" if vct == 0 else ("" if vct == PLAY_VCT_ROOT_BUDGET else f"+vct{vct}")
-    suffix += "+defence" if spec.defence else ""
+    suffix += f"+replyvct{spec.reply_vct}" if spec.reply_vct else ""
+    suffix += (f"+leafvct{spec.leaf_vct}" if spec.leaf_vct else "") + ("+defence" if spec.defence else "")
     # A training run's checkpoint (RUN/checkpoints/step-N.safetensors), not a shipped one (checkpoints/NAME.safetensors).
     in_run = path.parent.name == "checkpoints" and path.stem.startswith("step-")
     run = path.parent.parent.name if in_run else None

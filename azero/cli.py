@@ -17,7 +17,8 @@ from azero.ratings import DEFAULT_ANCHOR, DEFAULT_ANCHOR_ELO
 from games.constants import RULES
 
 from azero.one_line_parser import EXIT_BAD_INPUT, OneLineParser  # pbrain-azero shares it
-PLAYER_SPEC_TEXT = ("random, heuristic, pure:N (N playouts), az:CHECKPOINT[:sims=N][:time=SECONDS][:vct=N][:defence=1], "
+PLAYER_SPEC_TEXT = ("random, heuristic, pure:N (N playouts), "
+                    "az:CHECKPOINT[:sims=N][:time=SECONDS][:vct=N][:replyvct=N][:leafvct=N][:defence=1], "
                     "pbrain:COMMAND (a Gomocup engine)")
 
 

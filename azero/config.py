@@ -77,6 +77,7 @@ RANGES: dict[str, dict[str, Bounds]] = {
         "vcf_budget": Bounds(0, 10_000_000),
         "vct_budget": Bounds(0, 10_000_000),
         "vct_root_budget": Bounds(0, 10_000_000),
+        "vct_reply_budget": Bounds(0, 10_000_000),
         "vct_depth": Bounds(1, 20),
         "move_radius": Bounds(0, MAX_SIZE),
         "leaves_per_game": Bounds(1, 256),

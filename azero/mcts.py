@@ -164,17 +164,27 @@ def _undo_virtual(ints, g, node):
 
 
 @njit(cache=True)
-def judge_quiet_leaf(kind, board, size, color, n_in_row, rule, is_root, vcf_budget, vct_budget, root_vct_budget,
-                     vct_depth, use_defence, candidates, frames, stack_points, vct_state):
+def judge_quiet_leaf(kind, board, size, color, n_in_row, rule, is_root, is_root_child, vcf_budget, vct_budget,
+                     reply_vct_budget, root_vct_budget, vct_depth, use_defence, candidates, frames, stack_points,
+                     vct_state):
     """The exact tactics beyond the next move, cheapest first: own VCF, own VCT, then defence against the opponent's.
 
     ``kind`` comes from :func:`azero.tactics.leaf_candidates`; each step
-    acts only on a quiet (OPEN) position.  Returns the new kind.
+    acts only on a quiet (OPEN) position.  Returns the new kind.  The VCT
+    gets ``root_vct_budget`` nodes at the root, at least ``reply_vct_budget``
+    at a root's child (the side to move there is the root's opponent: a
+    VCT found makes the root's move a proven loss) and ``vct_budget`` deeper.
     """
     kind = vcf.upgrade_leaf(kind, board, size, color, n_in_row, rule, is_root, vcf_budget, candidates, frames,
                             stack_points)
-    kind = vct.upgrade_leaf(kind, board, size, color, n_in_row, rule, is_root, root_vct_budget if is_root else vct_budget,
-                            vct_depth, candidates, frames, stack_points, vct_state)
+    if is_root:
+        budget = root_vct_budget
+    elif is_root_child:
+        budget = max(reply_vct_budget, vct_budget)
+    else:
+        budget = vct_budget
+    kind = vct.upgrade_leaf(kind, board, size, color, n_in_row, rule, is_root, budget, vct_depth, candidates, frames,
+                            stack_points, vct_state)
     if use_defence:
         kind = defence.restrict(kind, board, size, color, n_in_row, rule, is_root, vcf_budget, root_vct_budget, vct_depth,
                                 candidates, frames, stack_points, vct_state)
@@ -199,14 +209,14 @@ def select_leaves(
     results are backed up here.  For the k-th leaf that needs the network,
     ``planes[k]``, ``candidates[k]`` (its moves), ``leaf_game[k]`` and
     ``leaf_node[k]`` are written.  ``forced[g]`` turns forced playouts on at
-    that root.  ``budgets`` = (VCF fours per leaf, VCT nodes per leaf, VCT
-    nodes at the root, VCT depth, threat defence on) as
+    that root.  ``budgets`` = (VCF fours per leaf, VCT nodes per leaf, at a
+    root's child, at the root, VCT depth, threat defence on) as
     :class:`azero.search.SearchConfig` gives them.  The rest are scratch
     arrays (``board`` int8 N, ``forbidden`` bool N, ``near`` int16 [4, N],
     ``frames``/``stack_points`` from games.renju.new_three_stack, ``points``
     int64 N) and ``vct_state`` from :func:`azero.vct.new_state`.
     """
-    vcf_budget, vct_budget, root_vct_budget, vct_depth, use_defence = budgets
+    vcf_budget, vct_budget, reply_vct_budget, root_vct_budget, vct_depth, use_defence = budgets
     batch = 0
     exact = 0
     cells = size * size
@@ -250,9 +260,10 @@ def select_leaves(
                 board, size, color, n_in_row, rule, use_tactics, node == ROOT, full_scan, last, radius, forbidden,
                 candidates[batch], points,
             )
-            kind = judge_quiet_leaf(kind, board, size, color, n_in_row, rule, node == ROOT, vcf_budget, vct_budget,
-                                    root_vct_budget, vct_depth, use_defence, candidates[batch], frames, stack_points,
-                                    vct_state)
+            kind = judge_quiet_leaf(kind, board, size, color, n_in_row, rule, node == ROOT,
+                                    node != ROOT and ints[g, node, PARENT] == ROOT, vcf_budget, vct_budget,
+                                    reply_vct_budget, root_vct_budget, vct_depth, use_defence, candidates[batch],
+                                    frames, stack_points, vct_state)
             if node == ROOT:
                 root_quiet[g] = kind == tactics.OPEN
             if kind == tactics.FORCED:

@@ -46,7 +46,23 @@ Decisions the protocol leaves to the brain
   network sees) is the manager's last line; otherwise it is the last listed
   stone of the side that moved last.  Colours come from counts: as many own
   stones as the opponent's means we are black.
-* **Time.**  See :func:`move_budget_seconds`.
+* **Time.**  :mod:`azero.time_manager` plans each move from
+  ``timeout_turn``, ``timeout_match`` and ``time_left``: with a match clock
+  an ordinary move gets a share of what is left and an unsure one up to
+  :data:`~azero.time_manager.MAX_EXTENSION` times that; a move stops early
+  once it is decided or proven.  The safety margin is measured: what every
+  move cost outside its search (:class:`~azero.time_manager.OverheadMeter`).
+* **Memory.**  INFO ``max_memory`` (c-gomoku-cli sends it after START) bounds
+  the whole process: the engine measures its resident memory once the
+  network is loaded and warmed up, and the search tree gets what is left
+  (:func:`tree_nodes_for_memory`); a limit below what Python, numba, torch
+  and the network already need is said in a MESSAGE.
+* **Nothing heavy before the first answer.**  Importing torch and loading
+  the networks take seconds, so they run on a background thread
+  (:class:`BackgroundWork`) while the engine answers ABOUT, INFO and START
+  at once (START checks the size against the checkpoints' headers, read
+  without torch, and queues the warm-up); the first move waits for the
+  loading, and that wait counts against its time.
 
 ``main`` keeps a private duplicate of file descriptor 1 for the protocol and
 points fd 1 and ``sys.stdout`` at stderr before loading anything, so
@@ -56,19 +72,28 @@ nothing that numba, torch or a stray ``print`` writes can reach the manager.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
+import queue
 import re
 import sys
+import threading
 import time
 import traceback
-from typing import BinaryIO, Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
+# Only light modules here: ABOUT is answered before numpy, numba or torch are loaded (see the docstring).  Even
+# games.coords is imported when first used: importing the games package points numba's cache, importing numba.
 from azero import __version__
-from games import coords
-from games.gomoku import Gomoku
+
+if TYPE_CHECKING:
+    from games.gomoku import Gomoku
 
 GOMOCUP_N_IN_ROW = 5  # the protocol has no way to ask for another row length
-DEFAULT_TURN_SECONDS = 5.0  # thinking time per move when the manager sends no INFO about time
+DEFAULT_TURN_SECONDS = 5.0  # thinking time per move when the manager sends no INFO about time (time_manager's too)
 MAX_LINE_CHARS = 1000  # the longest command is a handful of characters; longer lines are refused
 UNLIMITED_MS = 2147483647  # what managers send as time_left when the match has no time limit
 
@@ -79,13 +104,21 @@ RULE_RENJU = 4
 RULE_CARO = 8
 SUPPORTED_RULE_BITS = RULE_EXACTLY_FIVE | RULE_CONTINUOUS | RULE_RENJU
 
-# The time budget (see move_budget_seconds).
-MATCH_TIME_SHARE = 20  # a move may use 1/20 of the match time left: the clock never runs dry
-SAFETY_MARGIN_S = 0.08  # Python, pipes and the last search step, whatever the limit
-SAFETY_FRACTION = 0.05  # and a share of the limit, for a loaded machine's scheduling
-
-# The search tree may use this share of INFO max_memory (the rest: Python, torch, the network).
-TREE_MEMORY_SHARE = 0.5
+# Memory (see tree_nodes_for_memory).  A node is 7 int32 and 3 float32 fields, and advance_root copies a kept
+# subtree through scratch arrays of the same shape plus an int32 order: 84 bytes a node once both are touched.
+TREE_BYTES_PER_NODE = 2 * 4 * (7 + 3) + 4
+# Room left beside the tree for what a move allocates and frees (batches, Python objects, torch's buffers): the
+# resident size of a 15x15 process rose by under 3 MiB between its warm-up and a 5 s search's peak, tree aside.
+TRANSIENT_BYTES = 8 * 2**20
+# The tree's arrays are allocated for the worst case (every point near a stone a child of every leaf) but only
+# the nodes used become resident; 15x15 searches use 60-145 nodes a simulation against the worst case's 392.  The
+# arrays may be this many times the resident budget; the search stops at the budget (MoveBudget.max_nodes).
+VIRTUAL_OVER_RESIDENT = 4
+# The least tree a move gets, whatever max_memory says: a 5 s move on 15x15 grows about 1,500 simulations of
+# 60-145 nodes (10-18 MiB).  Less would play far weaker while saving a few per cent of a process torch dominates.
+MIN_TREE_BYTES = 16 * 2**20
+# Without /proc (not Linux) the process cannot measure itself: the tree gets this share of max_memory.
+UNMEASURED_TREE_SHARE = 0.2
 
 # INFO times (ms) and memory (bytes) beyond this are no limit at all (146 million years; 4 EiB).  Larger values are
 # held here, so that turning them into seconds or floats can never overflow.
@@ -111,25 +144,6 @@ class ProtocolError(ValueError):
     """A command we know but cannot carry out: answered ``ERROR <message>``, the state unchanged."""
 
 
-def move_budget_seconds(timeout_turn_ms: int | None, match_left_ms: int | None,
-                        default_turn_s: float = DEFAULT_TURN_SECONDS) -> float:
-    """Seconds of search for one move.
-
-    The limit is the turn limit (``default_turn_s`` when the manager sent
-    none) and, when the match is timed, ``match_left_ms / MATCH_TIME_SHARE``,
-    whichever is smaller; the budget is that limit less ``SAFETY_MARGIN_S +
-    SAFETY_FRACTION * limit`` for what the search does not see (reading
-    the command, the last search step, writing the answer).  A turn limit of
-    0 means "as fast as possible" and gives 0 (the player's minimum search).
-    """
-    if timeout_turn_ms is not None and timeout_turn_ms <= 0:
-        return 0.0
-    limit = default_turn_s if timeout_turn_ms is None else timeout_turn_ms / 1000
-    if match_left_ms is not None:
-        limit = min(limit, max(match_left_ms, 0) / 1000 / MATCH_TIME_SHARE)
-    return max(0.0, limit - SAFETY_MARGIN_S - SAFETY_FRACTION * limit)
-
-
 def rule_from_bits(bits: int) -> str:
     """Our rule name for an INFO rule bitmask (renju wins over exactly-five; continuous is ignored)."""
     if bits & RULE_RENJU:
@@ -137,15 +151,113 @@ def rule_from_bits(bits: int) -> str:
     return "standard" if bits & RULE_EXACTLY_FIVE else "freestyle"
 
 
-def simulations_for_memory(max_memory_bytes: int, size: int, move_radius: int = 0) -> int:
-    """The most simulations whose search tree fits ``TREE_MEMORY_SHARE`` of ``max_memory_bytes``."""
-    from . import mcts
+def tree_nodes_for_memory(max_memory_bytes: int, resident_bytes: int | None) -> int:
+    """The most tree nodes that keep the process within ``max_memory_bytes``.
+
+    ``resident_bytes``: what the process holds without a tree (measured
+    after the network's warm-up; None where it cannot be measured, and then
+    the tree gets :data:`UNMEASURED_TREE_SHARE` of the limit).  0 when
+    nothing is left.
+    """
+    if resident_bytes is None:
+        free = UNMEASURED_TREE_SHARE * max_memory_bytes
+    else:
+        free = max_memory_bytes - resident_bytes - TRANSIENT_BYTES
+    return max(0, int(free // TREE_BYTES_PER_NODE))
+
+
+def simulations_for_nodes(nodes: int, size: int, move_radius: int = 0) -> int:
+    """The simulations whose worst-case tree is :data:`VIRTUAL_OVER_RESIDENT` times ``nodes`` (the arrays' size)."""
     from .search import nodes_needed
 
-    # Per node: the forest's ints and floats plus the same again as advance_root's scratch, and an order slot.
-    bytes_per_node = 2 * 4 * (mcts.INT_FIELDS + mcts.FLOAT_FIELDS) + 4
     nodes_per_simulation = nodes_needed(1, size, move_radius) - nodes_needed(0, size, move_radius)
-    return int(TREE_MEMORY_SHARE * max_memory_bytes / (bytes_per_node * nodes_per_simulation)) - 2
+    return max(0, VIRTUAL_OVER_RESIDENT * nodes // nodes_per_simulation - 2)
+
+
+def resident_bytes() -> int | None:
+    """This process's resident memory (VmRSS) in bytes, None where /proc cannot tell."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def release_free_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc keeps what imports and loading freed)."""
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: its allocator returns memory by its own rules
+
+
+class BackgroundWork:
+    """One worker thread running jobs in order, so that loading and warming up never delay an answer.
+
+    :meth:`wait` blocks until every job submitted so far is done and raises
+    the first failure (every later wait raises it again: a network that did
+    not load stays unloaded).  The first job waits until :meth:`go` is
+    called or ``hold_s`` has passed: importing torch holds Python's global
+    lock for long stretches (loading its libraries), which would delay the
+    answer to the manager's first command, usually ABOUT.
+    """
+
+    def __init__(self, hold_s: float = 0.0):
+        self._go = threading.Event()
+        self._hold_s = hold_s
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._done = threading.Condition()
+        self._pending = 0
+        self._failure: BaseException | None = None
+        threading.Thread(target=self._work, name="azero-background", daemon=True).start()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._done:
+            self._pending += 1
+        self._jobs.put(job)
+
+    def go(self) -> None:
+        """Start the jobs now (the first answer is out)."""
+        self._go.set()
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait for the jobs (at most ``timeout_s``): True when all are done; raises the first failure."""
+        self._go.set()  # someone needs the results: no reason to hold back
+        deadline = None if timeout_s is None else time.monotonic() + max(0.0, timeout_s)
+        with self._done:
+            while self._pending:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._done.wait(None if left is None else min(left, 60.0))  # huge INFO times overflow a wait
+            if self._failure is not None:
+                raise self._failure
+        return True
+
+    @property
+    def busy(self) -> bool:
+        with self._done:
+            return self._pending > 0
+
+    def _work(self) -> None:
+        self._go.wait(self._hold_s)
+        while True:
+            job = self._jobs.get()
+            try:
+                if self._failure is None:
+                    job()
+            except BaseException as error:  # kept for wait(), which raises it in the engine's thread
+                traceback.print_exc(file=sys.stderr)
+                self._failure = error
+            finally:
+                with self._done:
+                    self._pending -= 1
+                    self._done.notify_all()
 
 
 def _shown(text: str, limit: int = 40) -> str:
@@ -159,13 +271,27 @@ def _protocol_line(text: str) -> str:
     return "".join(c if " " <= c <= "~" else "?" for c in text)[:2000]
 
 
-def _accepts_seconds(player) -> bool:
+def _accepts(player, keyword: str) -> bool:
+    """Does the player's choose_moves take ``keyword`` (``seconds``, ``budget``)?"""
     import inspect
 
     try:
-        return "seconds" in inspect.signature(player.choose_moves).parameters
+        return keyword in inspect.signature(player.choose_moves).parameters
     except (TypeError, ValueError):
         return False
+
+
+def _coords():
+    """:mod:`games.coords`, imported on first use (see the imports)."""
+    from games import coords
+
+    return coords
+
+
+def _new_game(size: int, rule: str) -> Gomoku:
+    from games.gomoku import Gomoku  # numba: loaded by the first START, not before ABOUT
+
+    return Gomoku(size, rule, GOMOCUP_N_IN_ROW)
 
 
 class PbrainEngine:
@@ -177,18 +303,75 @@ class PbrainEngine:
     rule).  Without an exact entry, a player for the same size and another
     rule is used, with a MESSAGE saying so; a size nobody covers is refused
     at START.  Players come from :mod:`azero.players`; one that takes
-    ``seconds=`` (a network with search) gets the move's time budget.
+    ``budget=`` (a network with search) gets the move's
+    :class:`~azero.time_manager.MoveBudget`, one that takes ``seconds=``
+    its ordinary time.
+
+    :meth:`loading` makes an engine whose players are built on a background
+    thread (the command line's engine): it answers at once and the first
+    move waits for them.
 
     ``game`` is the position (a :class:`~games.gomoku.Gomoku`, None before
     START); ``finished`` turns True at END.
     """
 
     def __init__(self, players_by_game: Mapping[tuple[str, int], object] | None = None, any_game_player=None, *,
-                 default_turn_seconds: float = DEFAULT_TURN_SECONDS, warm_up: bool = True, clock=time.perf_counter):
+                 default_turn_seconds: float = DEFAULT_TURN_SECONDS, warm_up: bool = True, clock=time.perf_counter,
+                 measure_memory: Callable[[], int | None] = resident_bytes):
+        self._setup(default_turn_seconds, warm_up, clock, measure_memory)
+        self._take_players(players_by_game, any_game_player)
+
+    @classmethod
+    def loading(cls, load_players: Callable[[], tuple[Mapping[tuple[str, int], object], object]],
+                games: set[tuple[str, int]] | None, **options) -> PbrainEngine:
+        """An engine whose players ``load_players()`` builds on a background thread.
+
+        ``games``: the (rule, size) pairs the players will cover, known
+        before they load (None: every size), so that START can answer at
+        once.  The first move waits for the players; a failure to build
+        them makes every move answer ERROR with the reason.
+        """
+        engine = cls.__new__(cls)
+        engine._setup(options.pop("default_turn_seconds", DEFAULT_TURN_SECONDS), options.pop("warm_up", True),
+                      options.pop("clock", time.perf_counter), options.pop("measure_memory", resident_bytes))
+        if options:
+            raise TypeError(f"unknown options {sorted(options)}")
+        engine._announced_games = None if games is None else set(games)
+        engine._background = BackgroundWork(hold_s=FIRST_ANSWER_HOLD_S)
+        engine._background.submit(lambda: engine._take_players(*load_players()))
+        return engine
+
+    def wait_until_ready(self) -> None:
+        """Block until the players are loaded and warmed up (ProtocolError if they failed)."""
+        self._wait_for_players(None)
+
+    def answer_sent(self) -> None:
+        """An answer went out: the background loading may start (it waits for the first, see BackgroundWork)."""
+        if self._background is not None:
+            self._background.go()
+
+    @property
+    def loading_in_background(self) -> bool:
+        """Is the background thread still loading or warming up?"""
+        return self._background is not None and self._background.busy
+
+    def _take_players(self, players_by_game, any_game_player) -> None:
         self.players_by_game = dict(players_by_game or {})
         self.any_game_player = any_game_player
         if not self.players_by_game and any_game_player is None:
             raise ValueError("a pbrain engine needs at least one player")
+        self._configured_simulations = {id(p): p.simulations for p in self._all_players() if self._is_net(p)}
+        self._announced_games = None if any_game_player is not None else set(self.players_by_game)
+
+    def _setup(self, default_turn_seconds: float, warm_up: bool, clock, measure_memory) -> None:
+        from .time_manager import OverheadMeter
+
+        self.players_by_game: dict[tuple[str, int], object] = {}
+        self.any_game_player = None
+        self._configured_simulations: dict[int, int] = {}
+        self._announced_games: set[tuple[str, int]] | None = None  # what START may accept (None: any size)
+        self._background: BackgroundWork | None = None
+        self.measure_memory = measure_memory
         self.default_turn_seconds = default_turn_seconds
         self.warm_up = warm_up
         self.clock = clock
@@ -207,9 +390,13 @@ class PbrainEngine:
         self._block_lines: list[tuple[int, int]] = []
         self._block_problem: str | None = None
         self._block_started = 0.0
-        self._warmed: set[tuple[int, int]] = set()  # (id(player), size) already run once
+        self._warmed: set[tuple[int, int, str]] = set()  # (id(player), size, rule) already run once
         self._noted_stand_ins: set[tuple[str, int]] = set()  # games told that another rule's network plays
-        self._configured_simulations = {id(p): p.simulations for p in self._all_players() if self._is_net(p)}
+        self.overhead = OverheadMeter()  # what moves cost outside their search: the safety margin
+        self._previous_value: float | None = None  # our last move's root value, for the win-rate swing
+        # Resident bytes without a search tree, measured after each warm-up (None: not yet, or not measurable).
+        self.resident_without_tree: int | None = None
+        self._memory_noted: int | None = None  # the max_memory last said to be too small
 
     # -- the one entry point ------------------------------------------------------
     def handle(self, line: str) -> list[str]:
@@ -302,17 +489,21 @@ class PbrainEngine:
     def _start(self, rest: str, received: float) -> list[str]:
         size = self._parse_number(rest, "START needs the board size, like START 15")
         try:
-            coords.check_size(size)
+            _coords().check_size(size)
         except ValueError:
-            raise ProtocolError(f"unsupported size {size}; azero plays boards from {coords.MIN_SIZE} to "
-                                f"{coords.MAX_SIZE}") from None
+            raise ProtocolError(f"unsupported size {size}; azero plays boards from {_coords().MIN_SIZE} to "
+                                f"{_coords().MAX_SIZE}") from None
         if not self._covers_size(size):
-            sizes = sorted({s for _, s in self.players_by_game})
+            sizes = sorted({s for _, s in self._announced_games or ()})
             raise ProtocolError(f"unsupported size {size}; this azero has networks for "
                                 f"{', '.join(f'{s}x{s}' for s in sizes)}")
-        self._warm_up(size)
-        self.game = Gomoku(size, rule_from_bits(self.rule_bits), GOMOCUP_N_IN_ROW)
+        if self._background is not None:
+            self._background.submit(lambda: self._warm_up(size))  # the first move waits for it, not this OK
+        else:
+            self._warm_up(size)
+        self.game = _new_game(size, rule_from_bits(self.rule_bits))
         self._spent_s = 0.0
+        self._previous_value = None
         return ["OK"]
 
     def _rectstart(self, rest: str, received: float) -> list[str]:
@@ -324,8 +515,9 @@ class PbrainEngine:
     def _restart(self, rest: str, received: float) -> list[str]:
         self._require_no_parameters("RESTART", rest)
         game = self._require_game()
-        self.game = Gomoku(game.size, rule_from_bits(self.rule_bits), GOMOCUP_N_IN_ROW)
+        self.game = _new_game(game.size, rule_from_bits(self.rule_bits))
         self._spent_s = 0.0
+        self._previous_value = None
         return ["OK"]
 
     def _begin(self, rest: str, received: float) -> list[str]:
@@ -387,14 +579,14 @@ class PbrainEngine:
             self._block_problem = (f"field {field} in {_shown(text)}: only 1 (own stone) and 2 (opponent's) are "
                                    "supported (3 is for continuous games, which azero does not play)")
             return
-        limit = self.game.size if self.game is not None else coords.MAX_SIZE
+        limit = self.game.size if self.game is not None else _coords().MAX_SIZE
         if not (0 <= x < limit and 0 <= y < limit):
             self._block_problem = f"stone {x},{y} is off the {limit}x{limit} board (X and Y run from 0 to {limit - 1})"
             return
         if len(self._block_lines) >= limit * limit:
             self._block_problem = f"more stones than the {limit}x{limit} board has points"
             return
-        self._block_lines.append((coords.from_xy(x, y, limit), field))
+        self._block_lines.append((_coords().from_xy(x, y, limit), field))
 
     def _finish_block(self) -> list[str]:
         block, stones, problem, received = self._block, self._block_lines, self._block_problem, self._block_started
@@ -410,6 +602,8 @@ class PbrainEngine:
         return self._our_move(position, received)
 
     def _board_position(self, stones: list[tuple[int, int]], size: int, rule: str) -> Gomoku:
+        from games.gomoku import Gomoku
+
         own = [move for move, field in stones if field == 1]
         theirs = [move for move, field in stones if field == 2]
         if len(own) == len(theirs):
@@ -429,36 +623,94 @@ class PbrainEngine:
     # -- our move -----------------------------------------------------------------
     def _our_move(self, game: Gomoku, received: float) -> list[str]:
         """Ask the player for a move in ``game`` (a copy), play it, and only then make it the engine's game."""
+        from .time_manager import plan_move
+
+        planned = plan_move(self.timeout_turn_ms, self._match_left_ms(), len(game.moves) // 2, game.size ** 2,
+                            self.overhead.margin_s(), self.default_turn_seconds,
+                            self.overhead.reserve_per_move_s())
+        waited, ready = self._wait_for_players(planned.hard_s - (self.clock() - received) - FALLBACK_RESERVE_S)
+        if not ready:
+            return self._fallback_move(game, received, waited)
         player, note = self._player_for(game.rule, game.size)
+        one_off = waited > 0.001  # the first move after loading pays for kernels loaded in this thread too
+        if self.warm_up and (id(player), game.size, game.rule) not in self._warmed:
+            self._warm_up(game.size)  # another rule than at START: its kernels load now, and memory is measured again
+            one_off = True
         answers = []
         if note and (game.rule, game.size) not in self._noted_stand_ins:
             self._noted_stand_ins.add((game.rule, game.size))
             answers.append(f"MESSAGE {note}")
-        self._fit_memory(player, game.size)
-        budget = move_budget_seconds(self.timeout_turn_ms, self._match_left_ms(), self.default_turn_seconds)
-        seconds = max(0.0, budget - (self.clock() - received))
+        max_nodes, memory_note = self._fit_memory(player, game.size)
+        if memory_note:
+            answers.append(f"MESSAGE {memory_note}")
+        planned = dataclasses.replace(planned, max_nodes=max_nodes, previous_value=self._previous_value)
+        budget = planned.less(self.clock() - received)  # the wait for the network and the parsing are gone
         started = self.clock()
-        if _accepts_seconds(player):
-            chosen = player.choose_moves([game], seconds=seconds)[0]
+        if _accepts(player, "budget"):
+            chosen = player.choose_moves([game], budget=budget)[0]
+        elif _accepts(player, "seconds"):
+            chosen = player.choose_moves([game], seconds=budget.soft_s)[0]
         else:
             chosen = player.choose_moves([game])[0]
         thought = self.clock() - started
-        move = coords.whole_number(chosen)
+        move = _coords().whole_number(chosen)
         if move is None or not game.is_legal(move):
             raise RuntimeError(f"player {getattr(player, 'name', player)!r} chose {chosen!r}, not a legal move")
         game.play(move)
         self.game = game
-        self._spent_s += self.clock() - received
-        x, y = coords.to_xy(move, game.size)
+        x, y = _coords().to_xy(move, game.size)
         simulations = getattr(player, "last_simulations", None)
         values = getattr(player, "last_values", None)
+        reasons = getattr(player, "last_stop_reasons", None)
         if simulations and values:
-            answers.append(f"MESSAGE azero: {simulations[0]} simulations in {thought:.2f} s, "
+            self._previous_value = values[0]
+            stopped = f", stopped: {reasons[0]}" if reasons else ""
+            answers.append(f"MESSAGE azero: {simulations[0]} simulations in {thought:.2f} s (ordinary "
+                           f"{budget.soft_s:.2f} s, limit {budget.hard_s:.2f} s{stopped}), "
                            f"win rate {50 * (values[0] + 1):.0f}% for us")
-        answers.append(f"DEBUG {getattr(player, 'name', 'player')}: budget {seconds:.3f} s, thought {thought:.3f} s, "
-                       f"rule {game.rule}")
+        answers.append(f"DEBUG {getattr(player, 'name', 'player')}: thought {thought:.3f} s, waited {waited:.3f} s "
+                       f"for loading, margin {self.overhead.margin_s():.3f} s, rule {game.rule}")
         answers.append(f"{x},{y}")
+        total = self.clock() - received
+        self._spent_s += total
+        if not one_off:  # loading and warming up happen once: no margin or reserve for every later move
+            self.overhead.record(total, thought, budget.hard_s)
         return answers
+
+    def _wait_for_players(self, timeout_s: float | None = None) -> tuple[float, bool]:
+        """Wait for the background loading and warm-up, at most ``timeout_s``: (seconds waited, ready).
+
+        A failed load is this move's ERROR.
+        """
+        if self._background is None:
+            return 0.0, True
+        began = self.clock()
+        try:
+            ready = self._background.wait(timeout_s)
+        except Exception as error:
+            raise ProtocolError(f"the player failed to load: {type(error).__name__}: {str(error)[:200]}") from None
+        return self.clock() - began, ready
+
+    def _fallback_move(self, game: Gomoku, received: float, waited: float) -> list[str]:
+        """The heuristic's move, for a move whose time runs out before the network has loaded.
+
+        A manager with a short turn limit (1 s) asks for the first move
+        before torch has even been imported; losing on time would end the
+        game, so the threat-aware heuristic (numba only, milliseconds) plays
+        it and says so.
+        """
+        import numpy as np
+
+        from .heuristic import heuristic_move
+
+        move = int(heuristic_move(game, np.random.default_rng(len(game.moves))))
+        game.play(move)
+        self.game = game
+        self._spent_s += self.clock() - received
+        x, y = _coords().to_xy(move, game.size)
+        note = (f"MESSAGE azero: the network is still loading ({waited:.2f} s waited in this move); the heuristic "
+                "plays this move")
+        return [note, f"{x},{y}"]
 
     def _playable_rule(self) -> str:
         """Our rule for the INFO rule bits, or ProtocolError for rules we cannot play."""
@@ -481,6 +733,8 @@ class PbrainEngine:
     @staticmethod
     def _rebuilt(black: list[int], white: list[int], size: int, rule: str) -> Gomoku:
         """The position with these stones, in this order, under ``rule`` (ProtocolError if impossible)."""
+        from games.gomoku import Gomoku
+
         try:
             return Gomoku.from_stones(black, white, size, rule, GOMOCUP_N_IN_ROW)
         except ValueError as error:
@@ -495,7 +749,7 @@ class PbrainEngine:
         return list(unique.values())
 
     def _covers_size(self, size: int) -> bool:
-        return self.any_game_player is not None or any(s == size for _, s in self.players_by_game)
+        return self._announced_games is None or any(s == size for _, s in self._announced_games)
 
     def _player_for(self, rule: str, size: int):
         """The player for this game, and a note when it is a stand-in trained for another rule."""
@@ -514,40 +768,68 @@ class PbrainEngine:
     def _is_net(player) -> bool:
         return hasattr(player, "simulations") and hasattr(player, "last_values") and hasattr(player, "close")
 
-    def _fit_memory(self, player, size: int) -> None:
-        """Cap a network player's simulations so its tree fits INFO max_memory (0 = no limit)."""
-        if not self._is_net(player):
-            return
-        from .players import MIN_SIMULATIONS
+    def _fit_memory(self, player, size: int) -> tuple[int | None, str | None]:
+        """Size a network player's tree to INFO max_memory: (the most tree nodes, or None for no limit; a note).
 
+        The tree's arrays are allocated for :data:`VIRTUAL_OVER_RESIDENT`
+        times the nodes memory allows (its simulations are capped to that),
+        and the search stops at the nodes themselves (``MoveBudget.max_nodes``).
+        A limit that leaves less than :data:`MIN_TREE_BYTES` of tree is said
+        in the note (once per limit), and the search keeps that much tree
+        anyway: without it the engine would play blind and still not fit.
+        """
+        if not self._is_net(player):
+            return None, None
         wanted = self._configured_simulations.get(id(player), player.simulations)
+        max_nodes, note = None, None
         if self.max_memory_bytes > 0:
             radius = getattr(getattr(player, "search_config", None), "move_radius", 0)
-            wanted = min(wanted, max(MIN_SIMULATIONS, simulations_for_memory(self.max_memory_bytes, size, radius)))
+            max_nodes = tree_nodes_for_memory(self.max_memory_bytes, self.resident_without_tree)
+            smallest = MIN_TREE_BYTES // TREE_BYTES_PER_NODE
+            if max_nodes < smallest:
+                needed = self.resident_without_tree
+                if needed is not None and self._memory_noted != self.max_memory_bytes:
+                    self._memory_noted = self.max_memory_bytes
+                    note = (f"max_memory {self.max_memory_bytes / 2**20:.0f} MiB is below what azero needs: "
+                            f"{needed / 2**20:.0f} MiB without a search tree (measured: Python, numba, torch "
+                            f"alone about 200 MiB, the network), {TRANSIENT_BYTES / 2**20:.0f} MiB to search and "
+                            f"{MIN_TREE_BYTES / 2**20:.0f} MiB of tree; it searches with that tree anyway")
+                max_nodes = smallest
+            wanted = min(wanted, simulations_for_nodes(max_nodes, size, radius))
         if player.simulations != wanted:
             player.simulations = wanted
             player.close()  # the next search allocates a tree of the new capacity
+        return max_nodes, note
 
     def _warm_up(self, size: int) -> None:
-        """Run every player that may play this size once, so the first real move pays no compile or load time."""
+        """Run the player for this size and the current rule once, so the first real move pays no load time.
+
+        Only the current rule's kernels load: renju's alone add about 45 MB
+        to the process, a tenth of a Gomocup memory limit.  The warm-up runs
+        on the background thread after the networks load, by which time the
+        manager has sent INFO rule (c-gomoku-cli sends it after START); a
+        game under another rule loads its kernels in its first move.
+        """
         if not self.warm_up:
             return
         rule = rule_from_bits(self.rule_bits) if not self.rule_bits & ~SUPPORTED_RULE_BITS else "freestyle"
-        candidates = [(r, p) for (r, s), p in self.players_by_game.items() if s == size]
-        if self.any_game_player is not None:
-            candidates.append((rule, self.any_game_player))
-        for warm_rule in ("freestyle", "standard", "renju"):
-            # The rules' kernels load from numba's cache on first use (a good part of a second): not in a move.
-            for position in (Gomoku(size, warm_rule, GOMOCUP_N_IN_ROW), self._sample_position(size, warm_rule)):
-                position.legal_mask()  # black to move on the empty board: renju's forbidden mask
-                position.is_legal(0)  # and its single-point check
-        for player_rule, player in candidates:
-            if (id(player), size) in self._warmed:
-                continue
+        try:
+            player, _ = self._player_for(rule, size)
+        except ProtocolError:
+            return  # nobody plays this size: START refused it already
+        # The rule's kernels load from numba's cache on first use (a good part of a second): not in a move.
+        for position in (_new_game(size, rule), self._sample_position(size, rule)):
+            position.legal_mask()  # black to move on the empty board: renju's forbidden mask
+            position.is_legal(0)  # and its single-point check
+        if (id(player), size, rule) not in self._warmed:
             self._fit_memory(player, size)
             try:
-                for game in (Gomoku(size, player_rule, GOMOCUP_N_IN_ROW), self._sample_position(size, player_rule)):
-                    if _accepts_seconds(player):
+                sample = self._sample_position(size, rule)
+                continued = sample.copy()
+                continued.play(continued.legal_moves()[0])
+                # The empty board, a position, and that position a move on (tree reuse: advance_root's kernel).
+                for game in (_new_game(size, rule), sample, continued):
+                    if _accepts(player, "seconds"):
                         player.choose_moves([game], seconds=0.0)  # loads the kernels and runs the net once
                         player.choose_moves([game], seconds=0.05)  # and the clock-driven loop
                     else:
@@ -556,11 +838,17 @@ class PbrainEngine:
                 traceback.print_exc(file=sys.stderr)
                 raise ProtocolError(f"the player for {size}x{size} failed to start: {type(error).__name__}: "
                                     f"{str(error)[:200]}") from None
-            self._warmed.add((id(player), size))
+            self._warmed.add((id(player), size, rule))
+            if self._is_net(player):
+                player.close()  # the warm-up's tree goes; the real search allocates its own
+        release_free_memory()
+        self.resident_without_tree = self.measure_memory()
 
     @staticmethod
     def _sample_position(size: int, rule: str) -> Gomoku:
         """Two stones near the centre, built the way BOARD builds positions, then a third played (warm-up)."""
+        from games.gomoku import Gomoku
+
         centre = size // 2 * (size + 1)
         game = Gomoku.from_stones([centre], [centre + 1], size, rule, GOMOCUP_N_IN_ROW)
         game.play(centre + size)
@@ -639,7 +927,7 @@ class PbrainEngine:
     @staticmethod
     def _point(x: int, y: int, size: int) -> int:
         try:
-            return coords.from_xy(x, y, size)
+            return _coords().from_xy(x, y, size)
         except ValueError as error:
             raise ProtocolError(str(error)) from None
 
@@ -664,6 +952,7 @@ def serve(engine: PbrainEngine, commands: BinaryIO, answers: BinaryIO) -> int:
         if lines:
             answers.write("".join(f"{line}\n" for line in lines).encode("ascii", errors="replace"))
             answers.flush()
+            engine.answer_sent()
     return 0
 
 
@@ -696,47 +985,109 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "too small to share between threads)")
 
 
+# A move whose time runs out while the network loads is the heuristic's; it needs this long (its first call
+# loads its kernels from numba's cache: about 0.1 s on a busy 2-core machine, 6 ms once games is loaded).
+FALLBACK_RESERVE_S = 0.3
+# Loading waits for the first answer to go out, or this long when no command comes (see BackgroundWork).
+FIRST_ANSWER_HOLD_S = 0.3
+# A safetensors file starts with the length of its JSON header; an azero checkpoint's header is a few KiB.
+MAX_HEADER_BYTES = 1 << 20
+_LIGHT_PLAYER_SPEC = re.compile(r"^(random|heuristic|pure:[0-9]+)$")
+
+
+def checkpoint_game(given: str) -> tuple[Path, str, int, int]:
+    """(file, rule, size, n_in_row) of a checkpoint (or a training run's folder), from its header alone.
+
+    Read without torch, so that the command line is checked and START knows
+    the sizes before the networks load; the full check of the file happens
+    when it loads.  ValueError says what is wrong.
+    """
+    path = Path(given)
+    if path.is_dir():  # a training run: its latest checkpoint, as azero.checkpoint.resolve_checkpoint reads it
+        try:
+            latest = json.loads((path / "checkpoints" / "latest.json").read_text())
+            path = path / "checkpoints" / str(latest["file"])
+        except (OSError, ValueError, KeyError, TypeError):
+            raise ValueError(f"{given} is a folder but not a training run with a published checkpoint "
+                             "(no checkpoints/latest.json); give a .safetensors file") from None
+    try:
+        with open(path, "rb") as file:
+            length = int.from_bytes(file.read(8), "little")
+            if not 0 < length <= MAX_HEADER_BYTES:
+                raise ValueError("no safetensors header")
+            header = json.loads(file.read(length))
+        meta = json.loads(header["__metadata__"]["azero"])
+        rule, size, n_in_row = meta["rule"], meta["size"], meta["n_in_row"]
+        if not (isinstance(rule, str) and isinstance(size, int) and isinstance(n_in_row, int)):
+            raise TypeError("rule, size or n_in_row of the wrong type")
+    except FileNotFoundError:
+        raise ValueError(f"no checkpoint at {path}") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, not a checkpoint file") from None
+    except (OSError, ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not a readable azero checkpoint ({str(error)[:80]})") from None
+    return path, rule, size, n_in_row
+
+
 def build_engine(args: argparse.Namespace) -> PbrainEngine:
-    """The engine the options describe; ValueError (one line, what to change) for bad options."""
+    """The engine the options describe, its players loading in the background; ValueError for bad options.
+
+    Everything the command line can get wrong is checked here, before the
+    first command is read (one line on stderr, status 2); what needs torch
+    (the networks' weights) loads on :class:`BackgroundWork`.
+    """
     if bool(args.checkpoint) == bool(args.player):
         raise ValueError("give --checkpoint PATH (one or more) or --player SPEC, not both and not neither")
     if args.player:
-        from .players import make_player, parse_spec
-
-        spec = parse_spec(args.player)
-        if spec.kind not in ("random", "heuristic", "pure"):
-            raise ValueError(f"--player takes random, heuristic or pure:N (networks come with --checkpoint), "
-                             f"got {args.player!r}")
         if args.sims is not None:
             raise ValueError("--sims applies to --checkpoint networks; pure:N sets its own playouts")
-        return PbrainEngine(any_game_player=make_player(spec))
+        spec_text = args.player.strip()
+        if not _LIGHT_PLAYER_SPEC.match(spec_text):
+            from .players import parse_spec  # numba and all: only on the way to an error message
+
+            parse_spec(spec_text)  # its ValueError names what is wrong
+            raise ValueError(f"--player takes random, heuristic or pure:N (networks come with --checkpoint), "
+                             f"got {args.player!r}")
+
+        def load_player():
+            from .players import make_player
+
+            return {}, make_player(spec_text)
+
+        return PbrainEngine.loading(load_player, None)
     if args.sims is not None and args.sims < 1:
         raise ValueError(f"--sims must be a positive whole number, got {args.sims}")
     if args.threads < 1:
         raise ValueError(f"--threads must be a positive whole number, got {args.threads}")
-    import torch
-
-    from .checkpoint import read_info, resolve_checkpoint
-    from .network import pick_device
-    from .players import TIME_MODE_MAX_SIMULATIONS, NetPlayer, net_player
-
-    # Batch-one evaluations of a small net: several threads spend more time meeting than convolving.
-    torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
-    players: dict[tuple[str, int], NetPlayer] = {}
+    files: dict[tuple[str, int], Path] = {}
     for given in args.checkpoint:
-        path = resolve_checkpoint(given)  # a training run's folder stands for its latest checkpoint
-        info = read_info(path)
-        if info.n_in_row != GOMOCUP_N_IN_ROW:
-            raise ValueError(f"{path} was trained for {info.n_in_row} in a row; the Gomocup protocol plays five")
-        key = (info.rule, info.size)
-        if key in players:
-            raise ValueError(f"two checkpoints for {info.rule} on {info.size}x{info.size} ({players[key].name} and "
-                             f"{path}); give one per size and rule")
+        path, rule, size, n_in_row = checkpoint_game(given)
+        if n_in_row != GOMOCUP_N_IN_ROW:
+            raise ValueError(f"{path} was trained for {n_in_row} in a row; the Gomocup protocol plays five")
+        if (rule, size) in files:
+            raise ValueError(f"two checkpoints for {rule} on {size}x{size} ({files[rule, size]} and {path}); "
+                             "give one per size and rule")
+        files[rule, size] = path
+    simulations, device, threads = args.sims, args.device, args.threads
+
+    def load_networks():
+        import torch
+
+        from .network import pick_device
+        from .players import TIME_MODE_MAX_SIMULATIONS, net_player
+
+        # Batch-one evaluations of a small net: several threads spend more time meeting than convolving (and each
+        # thread's pool costs memory).
+        torch.set_num_threads(threads)
+        chosen = str(pick_device(device))
         # Built as the arena and the window build theirs: the same search for this board.
-        players[key] = net_player(path, args.sims or TIME_MODE_MAX_SIMULATIONS, DEFAULT_TURN_SECONDS,
-                                  device=str(device), name=str(path))
-    return PbrainEngine(players)
+        players = {key: net_player(path, simulations or TIME_MODE_MAX_SIMULATIONS, DEFAULT_TURN_SECONDS,
+                                   device=chosen, game=(key[0], key[1], GOMOCUP_N_IN_ROW), name=str(path))
+                   for key, path in files.items()}
+        release_free_memory()  # the checkpoint's bytes and the unfolded net are garbage now
+        return players, None
+
+    return PbrainEngine.loading(load_networks, set(files))
 
 
 def run(args: argparse.Namespace, prog: str = "pbrain-azero") -> int:
@@ -748,9 +1099,14 @@ def run(args: argparse.Namespace, prog: str = "pbrain-azero") -> int:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     try:
-        return serve(engine, sys.stdin.buffer, answers)
+        code = serve(engine, sys.stdin.buffer, answers)
     except (BrokenPipeError, KeyboardInterrupt):
-        return 0  # the manager went away or stopped us: nothing left to answer
+        code = 0  # the manager went away or stopped us: nothing left to answer
+    if engine.loading_in_background:
+        # END came while torch was still loading: the interpreter must not tear down under that thread's import.
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def main(argv: list[str] | None = None) -> int:

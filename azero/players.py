@@ -21,8 +21,10 @@ Players are named by *specs*, the strings people type:
                        ``.onnx`` export from ``azero export``, run by onnxruntime on the CPU) with
                        PUCT search; options ``:sims=N`` (default 400) and/or ``:time=S``
                        (seconds per move; ``sims`` then caps it), ``:vct=N`` (VCT nodes at the
-                       root, default 20000; 0 is the search before VCT) and ``:defence=1``
-                       (threat defence, off by default)
+                       root, default 20000; 0 is the search before VCT), ``:replyvct=N`` (VCT
+                       nodes at each of the root's moves: does it leave the opponent a
+                       VCT? default 0), ``:leafvct=N`` (VCT nodes at each quiet leaf,
+                       default 0) and ``:defence=1`` (threat defence, off by default)
 ``pbrain:COMMAND``     any engine that speaks the Gomocup protocol, run as a subprocess
 ``human:NAME``         a person at the window (moves come from clicks, not from here)
 =====================  ==============================================================
@@ -43,6 +45,7 @@ from games.gomoku import Gomoku
 from . import mcts
 from .forfeit import Forfeit  # noqa: F401  (re-exported: a player's answer for a game it cannot move in)
 from .search import SearchConfig, Searcher, nodes_needed
+from .time_manager import MoveBudget, RootStats, SearchStopper
 
 DEFAULT_SIMULATIONS = 400
 # From this size up the presets (gomoku15, renju15) search only points within BIG_BOARD_RADIUS lines of a stone.
@@ -51,14 +54,15 @@ BIG_BOARD_RADIUS = 3
 TIME_MODE_MAX_SIMULATIONS = 20000  # the tree's capacity when thinking by the clock
 # VCT nodes at the root when a net plays: the tactics suite's wins need about this many (tests/test_tactics_suite.py).
 PLAY_VCT_ROOT_BUDGET = 20000
-# Thinking by the clock, the root's VCT gets this many nodes a second of the move's time (at most the budget
-# above): threat defence may run the solver once per candidate refutation, so it must stay a small share.
+# Thinking by the clock, the root's VCT gets this many nodes a second of the move's ordinary time (at most the
+# budget above): threat defence may run the solver once per candidate refutation, so it must stay a small share.
 VCT_NODES_PER_SECOND = 2000
 REUSE_MAX_MOVES = 2  # a position this many moves on from a slot's root keeps its tree (our move and the reply)
 PROGRESS_SECONDS = 0.25  # how often a search with a progress callback reports (the window's live analysis)
 MIN_SIMULATIONS = 8  # even a time-pressed search looks at this many leaves (a first move needs a visited child)
 
-SPEC_HELP = "random, heuristic, pure:N, az:PATH[:sims=N][:time=S][:vct=N][:defence=1], pbrain:COMMAND or human:NAME"
+SPEC_HELP = ("random, heuristic, pure:N, az:PATH[:sims=N][:time=S][:vct=N][:replyvct=N][:leafvct=N][:defence=1], pbrain:COMMAND "
+             "or human:NAME")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,8 @@ class PlayerSpec:
     seconds: float | None = None  # az: thinking time per move
     vct: int | None = None  # az: VCT nodes at the root (None: the play default; 0: no VCT, no threat defence)
     defence: bool = False  # az: threat defence on (azero/defence.py)
+    leaf_vct: int = 0  # az: VCT nodes at each quiet leaf of the tree (0: none; needs the root's VCT)
+    reply_vct: int = 0  # az: VCT nodes at each root's child, the opponent attacking (0: none; needs the root's VCT)
     command: str = ""  # pbrain: the command line
     name: str = ""  # human: the person's name
 
@@ -81,7 +87,7 @@ class PlayerSpec:
         return self.seconds is not None or self.kind == "pbrain"
 
 
-_AZ_OPTION = re.compile(r"^(.*):(sims|time|vct|defence)=([^:/\\]*)$")  # a folder named 'x:time=2/' is part of the path
+_AZ_OPTION = re.compile(r"^(.*):(sims|time|vct|leafvct|replyvct|defence)=([^:/\\]*)$")  # a folder named 'x:time=2/' is part of the path
 
 
 def parse_spec(spec: str) -> PlayerSpec:
@@ -98,6 +104,7 @@ def parse_spec(spec: str) -> PlayerSpec:
         return PlayerSpec("pure", spec, simulations=int(rest))
     if kind == "az" and rest:
         path, simulations, seconds, vct, defence = rest, None, None, None, None
+        node_budgets: dict[str, int] = {}  # leafvct, replyvct
         while (m := _AZ_OPTION.match(path)) is not None:
             path, option, value = m.group(1), m.group(2), m.group(3)
             if option == "defence":
@@ -108,6 +115,11 @@ def parse_spec(spec: str) -> PlayerSpec:
                 if vct is not None or not value.isdigit() or int(value) > 10**7:
                     raise ValueError(f"vct must be given once, as a whole number of nodes up to 10000000, in {spec!r}")
                 vct = int(value)
+            elif option in ("leafvct", "replyvct"):
+                if option in node_budgets or not value.isdigit() or int(value) > 10**6:
+                    raise ValueError(f"{option} must be given once, as a whole number of nodes up to 1000000, in "
+                                     f"{spec!r}")
+                node_budgets[option] = int(value)
             elif option == "sims":
                 if simulations is not None or not value.isdigit() or int(value) < 1:
                     raise ValueError(f"sims must be given once, as a positive whole number, in {spec!r}")
@@ -126,8 +138,12 @@ def parse_spec(spec: str) -> PlayerSpec:
             simulations = TIME_MODE_MAX_SIMULATIONS if seconds is not None else DEFAULT_SIMULATIONS
         if defence and vct == 0:
             raise ValueError(f"defence=1 needs the VCT (vct above 0), in {spec!r}")
+        for option, nodes in node_budgets.items():
+            if nodes and vct == 0:
+                raise ValueError(f"{option} needs the root's VCT (vct above 0), in {spec!r}")
         return PlayerSpec("az", spec, path=path, simulations=simulations, seconds=seconds, vct=vct,
-                          defence=bool(defence))
+                          defence=bool(defence), leaf_vct=node_budgets.get("leafvct", 0),
+                          reply_vct=node_budgets.get("replyvct", 0))
     if kind == "pbrain" and rest.strip():
         return PlayerSpec("pbrain", spec, command=rest.strip())
     if kind == "human" and rest.strip():
@@ -207,6 +223,7 @@ class NetPlayer:
         self.seed = seed
         self.last_simulations: list[int] = []
         self.last_values: list[float] = []
+        self.last_stop_reasons: list[str] = []  # per game, why a timed search stopped (time_manager's words)
         # The tree's capacity in simulations: a window that analyses with the same player (live analysis,
         # then the AI's move reusing that tree) raises it above ``simulations``.
         self.tree_simulations = simulations
@@ -280,31 +297,38 @@ class NetPlayer:
         return Analysis(int(np.argmax(visits)) if move is None else move, s.root_value(g), int(visits.sum()), visits,
                         s.root_priors(g), s.principal_variation(g, pv_moves), s.child_values(g))
 
-    def choose_moves(self, games: list[Gomoku], seconds: float | None = None, visits: int | None = None) -> list[int]:
+    def choose_moves(self, games: list[Gomoku], seconds: float | None = None, visits: int | None = None,
+                     budget: MoveBudget | None = None) -> list[int]:
         """Search every game at once; ``seconds`` (or the player's own) bounds the time when given.
 
         ``visits``: the root visits to reach this time instead of the player's simulations.
+        ``budget``: a match clock's budget from :func:`azero.time_manager.plan_move` (an ordinary and a
+        hard limit, a tree size), in place of ``seconds``.  Either way
+        :class:`~azero.time_manager.SearchStopper` decides when each game's search stops.
         """
         target = self.simulations if visits is None else visits
-        budget = self.seconds if seconds is None else seconds
-        deadline = None if budget is None else time.perf_counter() + budget
+        if budget is None:
+            seconds = self.seconds if seconds is None else seconds
+            budget = None if seconds is None else MoveBudget.fixed(seconds)
+        stopper = None if budget is None else SearchStopper(budget)
+        self.last_stop_reasons = []
         configured = self.search_config.vct_root_budget
-        if deadline is not None and configured > 0:
-            # The solver is not stopped by the clock, so by the clock it gets a share of the move's time.
-            self.search_config.vct_root_budget = max(1, min(configured, int(budget * VCT_NODES_PER_SECOND)))
+        if stopper is not None and configured > 0:
+            # The solver is not stopped by the clock, so by the clock it gets a share of the move's ordinary time.
+            self.search_config.vct_root_budget = max(1, min(configured, int(budget.soft_s * VCT_NODES_PER_SECOND)))
         try:
             searcher = self._searcher_for(games[0], len(games))
             slots = self._place(searcher, games)
             self._last_slots = slots
             # ``simulations`` counts the root's visits, a reused subtree's included (KataGo's maxVisits): the
             # same strength for less work.  A root needs one evaluation before anything else.
-            first = min(MIN_SIMULATIONS, target) if deadline is not None else target
-            return self._search(searcher, slots, first, target, deadline)
+            first = min(MIN_SIMULATIONS, target) if stopper is not None else target
+            return self._search(searcher, slots, first, target, stopper)
         finally:
             self.search_config.vct_root_budget = configured
 
     def _search(self, searcher: Searcher, slots: np.ndarray, first: int, target: int,
-                deadline: float | None) -> list[int]:
+                stopper: SearchStopper | None) -> list[int]:
         for g in slots:
             searcher.begin(int(g), self._still_needed(searcher, int(g), first))
         active = searcher.unfinished(slots)
@@ -313,14 +337,25 @@ class NetPlayer:
             searcher.step(active)
             active = searcher.unfinished(active)
             shown = self._report(searcher, slots, shown)
-        if deadline is not None:
+        if stopper is not None:
             for g in slots:
                 searcher.begin(int(g), self._still_needed(searcher, int(g), target))
             active = searcher.unfinished(slots)
-            while active.size and time.perf_counter() < deadline:
+            stopper.steps_begin()
+            while active.size:
+                out_of_time = stopper.past_hard_limit()
+                for g in active:
+                    if out_of_time:
+                        stopper.reasons.setdefault(int(g), "hard limit")
+                    if out_of_time or stopper.should_stop(int(g), root_stats(searcher, int(g))):
+                        searcher.targets[int(g)] = 0  # unfinished() leaves it out from here
+                active = searcher.unfinished(active)
+                if not active.size:
+                    break
                 searcher.step(active)
                 active = searcher.unfinished(active)
                 shown = self._report(searcher, slots, shown)
+            self.last_stop_reasons = [stopper.reasons.get(int(g), "simulations") for g in slots]
         self.last_simulations = [int(searcher.visit_counts(g).sum()) for g in slots]
         self.last_values = [searcher.root_value(g) for g in slots]
         return [searcher.choose_move(g) for g in slots]
@@ -346,6 +381,16 @@ class NetPlayer:
     def close(self) -> None:
         self._searcher = None
         self._root_moves = {}
+
+
+def root_stats(searcher: Searcher, g: int) -> RootStats:
+    """What the time manager reads at slot ``g``'s root: visits, value, tree size, and whether a move is a proven win."""
+    ints, floats = searcher.ints[g], searcher.floats[g]
+    first, count = int(ints[mcts.ROOT, mcts.FIRST_CHILD]), int(ints[mcts.ROOT, mcts.NUM_CHILDREN])
+    children = slice(first, first + count) if count > 0 else slice(0, 0)
+    # A child's EXACT_VALUE is for the side to move there, the opponent: -1 means our move there wins.
+    proven = bool(np.any((ints[children, mcts.STATE] == mcts.TERMINAL) & (floats[children, mcts.EXACT_VALUE] <= -1.0)))
+    return RootStats(searcher.visit_counts(g), searcher.root_value(g), count, int(searcher.node_count[g]), proven)
 
 
 class PurePlayer:
@@ -408,11 +453,15 @@ class HumanPlayer:
         pass
 
 
-def play_search_config(size: int, vct: int | None = None, defence: bool = False) -> SearchConfig:
+def play_search_config(size: int, vct: int | None = None, defence: bool = False, leaf_vct: int = 0,
+                       reply_vct: int = 0) -> SearchConfig:
     """How a net searches when it plays (arena, window, protocol engine) on a board of ``size``.
 
     ``vct``: VCT nodes at the root (default :data:`PLAY_VCT_ROOT_BUDGET`); 0 is the search before VCT.
     ``defence``: threat defence (azero/defence.py) on; it needs ``vct`` > 0.
+    ``leaf_vct``: VCT nodes at every quiet leaf (a leaf whose side to move has a VCT is a proven win);
+    ``reply_vct``: at least this many at each of the root's children (a move after which the opponent has a
+    VCT is a proven loss, seen before it is played).  Both need ``vct`` > 0.
     """
     search = SearchConfig(move_radius=BIG_BOARD_RADIUS if size >= BIG_BOARD else 0)
     search.vct_root_budget = PLAY_VCT_ROOT_BUDGET if vct is None else vct
@@ -420,11 +469,13 @@ def play_search_config(size: int, vct: int | None = None, defence: bool = False)
     # 4/0/8 and (an earlier, weaker verification) 11/0/18 against the same net without VCT (README).  Its
     # own VCT at the root is a proven win, so it stays.
     search.threat_defence = bool(defence) and search.vct_root_budget > 0
+    search.vct_budget = leaf_vct if search.vct_root_budget > 0 else 0
+    search.vct_reply_budget = reply_vct if search.vct_root_budget > 0 else 0
     return search
 
 
 def net_player(path, simulations: int, seconds: float | None = None, vct: int | None = None, defence: bool = False,
-               device: str = "cpu", game: tuple[str, int, int] | None = None, name: str | None = None,
+               leaf_vct: int = 0, reply_vct: int = 0, device: str = "cpu", game: tuple[str, int, int] | None = None, name: str | None = None,
                seed: int = 0) -> NetPlayer:
     """A network that plays: the one way the window, the arena and the protocol engine build it.
 
@@ -448,7 +499,7 @@ def net_player(path, simulations: int, seconds: float | None = None, vct: int | 
         net, info = load_checkpoint(path, rule, size, n_in_row, device=device)
         evaluator, trained_size = NetEvaluator(net), info.size
     # Search the points a net of this size was trained on: the big-board presets keep to 3 lines of a stone.
-    search = play_search_config(trained_size, vct, defence)
+    search = play_search_config(trained_size, vct, defence, leaf_vct, reply_vct)
     return NetPlayer(evaluator, simulations, search, name=name or f"az:{path}", seed=seed, seconds=seconds)
 
 
@@ -469,7 +520,8 @@ def make_player(spec: str | PlayerSpec, seed: int = 0, device: str = "cpu", turn
     if parsed.kind == "pure":
         return PurePlayer(parsed.simulations, seed=seed)
     if parsed.kind == "az":
-        return net_player(parsed.path, parsed.simulations, parsed.seconds, parsed.vct, parsed.defence, device=device,
+        return net_player(parsed.path, parsed.simulations, parsed.seconds, parsed.vct, parsed.defence, parsed.leaf_vct,
+                          parsed.reply_vct, device=device,
                           game=game, name=parsed.text, seed=seed)
     if parsed.kind == "pbrain":
         from .pbrain_client import PbrainPlayer

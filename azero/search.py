@@ -37,6 +37,9 @@ class SearchConfig:
     vcf_budget: int = 50  # fours tried per leaf looking for a victory by continuous fours (azero.vcf); 0 = off
     vct_budget: int = 0  # nodes per quiet leaf looking for a victory by continuous threats (azero.vct); 0 = off
     vct_root_budget: int = 0  # VCT nodes at the root, own win and opponent's (threat defence); play: players.py
+    # VCT nodes at each of the root's children: after this move, does the opponent hold a VCT?  Then the move
+    # is a proven loss, seen before it is played (the fork that lands a few moves later); 0 = off.
+    vct_reply_budget: int = 0
     vct_depth: int = 6  # attacker moves (fours and threes) in one VCT line
     threat_defence: bool = False  # prune to the moves that refute the opponent's VCF/VCT (azero.defence)
     move_radius: int = 0  # only search points within this many lines of a stone; 0 = every point
@@ -49,14 +52,15 @@ class SearchConfig:
         return self.vcf_budget if self.tactics else 0
 
     @property
-    def tactic_budgets(self) -> tuple[int, int, int, int, bool]:
-        """What :func:`azero.mcts.select_leaves` reads: (VCF fours, leaf VCT nodes, root VCT nodes, VCT depth, defence).
+    def tactic_budgets(self) -> tuple[int, int, int, int, int, bool]:
+        """What :func:`azero.mcts.judge_quiet_leaf` reads: (VCF fours, VCT nodes at a leaf, at a root's child,
+        at the root, VCT depth, defence).
 
         VCF, VCT and defence all rely on the tactics' quiet positions, so all are off without them.
         """
         on = self.tactics
-        return (self.leaf_vcf_budget, self.vct_budget if on else 0, self.vct_root_budget if on else 0,
-                self.vct_depth, bool(on and self.threat_defence))
+        return (self.leaf_vcf_budget, self.vct_budget if on else 0, self.vct_reply_budget if on else 0,
+                self.vct_root_budget if on else 0, self.vct_depth, bool(on and self.threat_defence))
 
     def check(self) -> None:
         if self.c_puct <= 0:
@@ -64,9 +68,9 @@ class SearchConfig:
         if not 0.0 <= self.noise_fraction <= 1.0:
             raise ValueError(f"noise_fraction must be between 0 and 1, got {self.noise_fraction}")
         if min(self.forced_k, self.fpu_reduction, self.dirichlet_alpha, self.vcf_budget, self.vct_budget,
-               self.vct_root_budget) < 0:
-            raise ValueError("forced_k, fpu_reduction, dirichlet_alpha, vcf_budget, vct_budget and vct_root_budget "
-                             "cannot be negative")
+               self.vct_reply_budget, self.vct_root_budget) < 0:
+            raise ValueError("forced_k, fpu_reduction, dirichlet_alpha, vcf_budget, vct_budget, vct_reply_budget and "
+                             "vct_root_budget cannot be negative")
         if not 1 <= self.vct_depth <= 20:
             raise ValueError(f"vct_depth must be between 1 and 20, got {self.vct_depth}")
         if self.leaves_per_game < 1:
@@ -137,7 +141,8 @@ class Searcher:
             mcts.reset_tree(self.ints, self.floats, self.node_count, g)  # nothing below the root: advancing starts afresh
         mcts.advance_root(self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
                           self.root_quiet, g, move, self._scratch_order, self._scratch_ints, self._scratch_floats)
-        if judge and self.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED and self._root_judged_otherwise(g):
+        if judge and self.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED and (
+                self._root_judged_otherwise(g) or self._kept_move_loses(g)):
             # The kept subtree was judged as a leaf, with a leaf's budgets; a root gets larger ones, then searches
             # only a forced win's first move or the refutations of the opponent's threat, so judge it again.
             mcts.reset_tree(self.ints, self.floats, self.node_count, g)
@@ -149,7 +154,7 @@ class Searcher:
         if vcf.quiet_root_vcf(board, self.size, color, self.n_in_row, self.rule_code, self.config.leaf_vcf_budget,
                               self._frames, self._stack_points, self._points) != vcf.NO_VCF:
             return True
-        _, _, root_budget, depth, use_defence = self.config.tactic_budgets
+        _, _, _, root_budget, depth, use_defence = self.config.tactic_budgets
         if root_budget <= 0:
             return False
         own, opponent = tactics.threats(board, self.size, color, self.n_in_row, self.rule_code, True, self._points)
@@ -158,6 +163,30 @@ class Searcher:
         sides = (color, 3 - color) if use_defence else (color,)
         return any(vct.find_vct_with(self._vct_state, board, self.size, side, self.n_in_row, self.rule_code, depth,
                                      root_budget, self._frames, self._stack_points) != vct.NO_VCT for side in sides)
+
+    def _kept_move_loses(self, g: int) -> bool:
+        """Does a visited move of this kept root leave the opponent a VCT within the root child's budget?
+
+        Those moves were judged two plies deeper, with a leaf's budget; a fresh search gives each root's child
+        ``vct_reply_budget`` nodes and so sees the loss before it is played.
+        """
+        budget = self.config.tactic_budgets[2]
+        if budget <= 0:
+            return False
+        ints, color = self.ints[g], int(self.root_to_move[g])
+        first = ints[mcts.ROOT, mcts.FIRST_CHILD]
+        board = self.root_board[g].copy()
+        for child in range(first, first + ints[mcts.ROOT, mcts.NUM_CHILDREN]):
+            if ints[child, mcts.VISITS] == 0 or ints[child, mcts.STATE] == mcts.TERMINAL:
+                continue  # an unvisited child is judged as a root's child when the search first reaches it
+            move = ints[child, mcts.MOVE]
+            board[move] = color
+            found = vct.find_vct_with(self._vct_state, board, self.size, 3 - color, self.n_in_row, self.rule_code,
+                                      self.config.vct_depth, budget, self._frames, self._stack_points)
+            board[move] = 0
+            if found != vct.NO_VCT:
+                return True
+        return False
 
     # -- searching ------------------------------------------------------------
     def begin(self, g: int, simulations: int, noise: bool = False, forced: bool = False) -> None:

@@ -99,7 +99,7 @@ class SimpleMCTS:
         # Always the whole-board threat scan: the reference does not rely on the search's invariant.
         kind = tactics.leaf_candidates(board, size, color, n_in_row, rule, self.config.tactics, node is root, True,
                                        last, self.config.move_radius, forbidden, candidates, points)
-        kind = mcts.judge_quiet_leaf(kind, board, size, color, n_in_row, rule, node is root,
+        kind = mcts.judge_quiet_leaf(kind, board, size, color, n_in_row, rule, node is root, node.parent is root,
                                      *self.config.tactic_budgets, candidates, *new_three_stack(), self._vct_state)
         if kind not in (tactics.OPEN, tactics.FORCED):
             node.exact = 1.0 if kind == tactics.WIN else (-1.0 if kind == tactics.LOSS else 0.0)

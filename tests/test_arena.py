@@ -39,7 +39,9 @@ def test_specs_parse_with_options_and_bad_ones_say_what_is_accepted():
     assert parse_spec("az:x.safetensors").simulations == 400 and not parse_spec("az:x.safetensors").timed
     assert parse_spec("pbrain:engine --fast").command == "engine --fast" and parse_spec("pbrain:e").timed
     assert parse_spec("human:Ann Lee").name == "Ann Lee"
+    assert (parse_spec("az:x:leafvct=300:sims=8").leaf_vct, parse_spec("az:x").leaf_vct) == (300, 0)
     for bad in ["", "pure:", "pure:-3", "az:", "az:x:sims=0", "az:x:sims=5:sims=6", "az:x:time=nan", "az:x:time=-1",
+                "az:x:leafvct=-1", "az:x:leafvct=2:leafvct=2", "az:x:vct=0:leafvct=5",
                 "pbrain:", "human:", "human:" + "x" * 41, "heuristic:3", "chess"]:
         with pytest.raises(ValueError):
             parse_spec(bad)
@@ -128,6 +130,12 @@ def test_a_checkpoint_is_one_player_wherever_it_lies_and_another_file_is_another
         assert defended.id != a.id and defended.label == "run/step-00000005@10+defence"
         with pytest.raises(ArenaError, match="defence=1 needs the VCT"):
             store.register(f"az:{first}:sims=10:vct=0:defence=1")
+        # VCT at the tree's leaves is another search again, and says so in its label and key.
+        leafy = store.register(f"az:{first}:sims=10:leafvct=300")
+        assert leafy.id not in (a.id, defended.id) and leafy.label == "run/step-00000005@10+leafvct300"
+        assert leafy.key.endswith(":sims=10:vct=20000:leafvct=300")
+        with pytest.raises(ArenaError, match="leafvct needs the root's VCT"):
+            store.register(f"az:{first}:sims=10:vct=0:leafvct=300")
         # The same file under a third setting whose shown label clashes again still gets a name of its own.
         timed = [store.register(f"az:{first}:time=1{cap}") for cap in ("", ":sims=500", ":sims=600")]
         assert len({t.label for t in timed}) == 3 and len({t.id for t in timed}) == 3

@@ -13,17 +13,27 @@ import threading
 import time
 
 import pytest
+from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
 from azero import __version__
 from azero.match import play_games
-from azero.pbrain import (ABOUT_LINE, MATCH_TIME_SHARE, PbrainEngine, build_engine, move_budget_seconds,
-                          rule_from_bits, serve, simulations_for_memory)
+from azero.pbrain import (
+    ABOUT_LINE,
+    MIN_TREE_BYTES,
+    TRANSIENT_BYTES,
+    TREE_BYTES_PER_NODE,
+    PbrainEngine,
+    build_engine,
+    rule_from_bits,
+    serve,
+    simulations_for_nodes,
+    tree_nodes_for_memory,
+)
 from azero.pbrain_client import PbrainError, PbrainPlayer, _board_payload
 from azero.players import HeuristicPlayer, RandomPlayer
 from games import coords
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import Gomoku
-from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
 ENGINE = [sys.executable, "-m", "azero.pbrain"]
 FINAL_ANSWER = re.compile(r"^(OK|ERROR .+|UNKNOWN .+|\d{1,2},\d{1,2})$")
@@ -41,7 +51,9 @@ def tiny_checkpoint(tmp_path_factory):
 
 def net_engine(checkpoint, sims: int = 200) -> PbrainEngine:
     args = argparse.Namespace(checkpoint=[str(checkpoint)], player=None, sims=sims, device="cpu", threads=1)
-    return build_engine(args)
+    engine = build_engine(args)
+    engine.wait_until_ready()  # the networks load on a background thread
+    return engine
 
 
 def heuristic_engine() -> PbrainEngine:
@@ -90,18 +102,15 @@ class CornerPlayer:
 # -- the time budget and small pure functions ---------------------------------------------------
 
 
-def test_time_budget_follows_turn_and_match_limits():
-    assert move_budget_seconds(None, None) == pytest.approx(5.0 - 0.08 - 0.25)  # no INFO: 5 s a move
-    assert move_budget_seconds(0, None) == 0.0  # "as fast as possible"
-    assert 0.1 < move_budget_seconds(300, None) < 0.3
-    assert move_budget_seconds(30000, None) > 25
-    # The match clock wins when a share of it is smaller than the turn limit.
-    assert move_budget_seconds(30000, 20000) == pytest.approx(move_budget_seconds(20000 // MATCH_TIME_SHARE, None))
-    assert move_budget_seconds(30000, -500) == 0.0  # overrun already: play at once
+def test_rule_bits_and_memory_arithmetic():
     assert rule_from_bits(0) == "freestyle" and rule_from_bits(1) == "standard" and rule_from_bits(3) == "standard"
     assert rule_from_bits(4) == "renju" and rule_from_bits(5) == "renju"
-    assert simulations_for_memory(350 * 2**20, 20) < simulations_for_memory(350 * 2**20, 9)
-    assert simulations_for_memory(4 * 2**30, 15) > 10000
+    # The tree gets what the process does not already hold, less room for a move's passing allocations.
+    assert tree_nodes_for_memory(400 * 2**20, 300 * 2**20) == (100 * 2**20 - TRANSIENT_BYTES) // TREE_BYTES_PER_NODE
+    assert tree_nodes_for_memory(300 * 2**20, 350 * 2**20) == 0
+    assert tree_nodes_for_memory(100 * 2**20, None) > 0  # unmeasurable: a share of the limit
+    assert simulations_for_nodes(10**6, 20) < simulations_for_nodes(10**6, 9)
+    assert simulations_for_nodes(0, 15) == 0
 
 
 def test_unlimited_time_left_and_own_clock():
@@ -256,6 +265,7 @@ def test_renju_forbids_blacks_double_four_to_the_engine_and_to_the_opponent(tiny
 def test_network_engine_completes_its_five_and_blocks_a_four(tiny_checkpoint):
     engine = net_engine(tiny_checkpoint)
     send(engine, "START 9", "INFO timeout_turn 200")
+    engine.wait_until_ready()  # START's warm-up runs in the background; 200 ms would not wait for it
     scattered = [(0, 0), (8, 8), (8, 0), (0, 8)]
     ours = [(x, 4, 1) for x in range(1, 5)] + [(x, y, 2) for x, y in scattered]
     lines = send(engine, *board_lines(ours))
@@ -266,14 +276,52 @@ def test_network_engine_completes_its_five_and_blocks_a_four(tiny_checkpoint):
     assert xy(final(send(engine, *board_lines(theirs)))[0]) == (5, 4)
 
 
-def test_max_memory_caps_the_network_search(tiny_checkpoint):
-    engine = net_engine(tiny_checkpoint, sims=20000)
-    player = engine.players_by_game[("freestyle", 9)]
-    send(engine, "START 9", "INFO timeout_turn 100", f"INFO max_memory {64 * 2**20}")
-    send(engine, "BEGIN")
-    assert player.simulations == simulations_for_memory(64 * 2**20, 9) < 20000
-    send(engine, "INFO max_memory 0", "TURN 0,0")
-    assert player.simulations == 20000
+class TreeSizeRecorder:
+    """A network player's face (simulations, last_values, close) that records the budgets it is given."""
+
+    name = "tree-size-recorder"
+
+    def __init__(self, simulations: int):
+        self.simulations = simulations
+        self.last_values: list[float] = []
+        self.budgets = []
+        self.closed = 0
+
+    def choose_moves(self, games, budget=None):
+        self.budgets.append(budget)
+        return [game.legal_moves()[0] for game in games]
+
+    def close(self):
+        self.closed += 1
+
+
+def memory_engine(resident_mib: int, player) -> PbrainEngine:
+    """An engine whose process "holds" ``resident_mib`` MiB without a tree (the measurement is replaced)."""
+    return PbrainEngine({("freestyle", 9): player}, measure_memory=lambda: resident_mib * 2**20)
+
+
+def test_max_memory_sizes_the_tree_from_what_the_process_does_not_hold():
+    player = TreeSizeRecorder(20000)
+    engine = memory_engine(300, player)
+    send(engine, "START 9", "INFO timeout_turn 100", f"INFO max_memory {400 * 2**20}", "BEGIN")
+    assert engine.resident_without_tree == 300 * 2**20  # measured after the warm-up at START
+    nodes = (100 * 2**20 - TRANSIENT_BYTES) // TREE_BYTES_PER_NODE
+    assert player.budgets[-1].max_nodes == nodes  # the search stops there
+    assert player.simulations == min(20000, simulations_for_nodes(nodes, 9))  # and the arrays are sized to it
+    send(engine, "INFO max_memory 0", "TURN 8,8")
+    assert player.budgets[-1].max_nodes is None and player.simulations == 20000  # no limit: as configured
+
+
+def test_a_limit_below_what_the_process_needs_is_said_once_and_a_small_tree_kept():
+    player = TreeSizeRecorder(20000)
+    engine = memory_engine(355, player)
+    lines = send(engine, "START 9", f"INFO max_memory {350 * 2**20}", "BEGIN")
+    notes = [line for line in lines if line.startswith("MESSAGE max_memory")]
+    assert len(notes) == 1 and "355 MiB without a search tree" in notes[0], lines
+    assert player.budgets[-1].max_nodes == MIN_TREE_BYTES // TREE_BYTES_PER_NODE
+    lines = send(engine, "TURN 8,8")
+    moves = [budget for budget in player.budgets if budget is not None]  # the warm-up's calls have none
+    assert len(moves) == 2 and not any(line.startswith("MESSAGE max_memory") for line in lines)  # once per limit
 
 
 # -- a fuzzing manager -------------------------------------------------------------------------------
@@ -281,7 +329,7 @@ def test_max_memory_caps_the_network_search(tiny_checkpoint):
 
 def random_line(rng: random.Random, size: int) -> list[str]:
     """One command (or a BOARD block): valid, nearly valid, or garbage."""
-    point = lambda: f"{rng.randrange(-1, size + 1)},{rng.randrange(-1, size + 1)}"  # noqa: E731
+    point = lambda: f"{rng.randrange(-1, size + 1)},{rng.randrange(-1, size + 1)}"
     kind = rng.random()
     if kind < 0.25:
         return [f"TURN {point()}"]
@@ -599,7 +647,126 @@ def test_the_protocol_engine_searches_as_the_arena_and_the_window_do(tmp_path):
 
     path = save_tiny_checkpoint(tmp_path / "big.safetensors", size=15, n_in_row=5)
     args = argparse.Namespace(checkpoint=[str(path)], player=None, sims=64, device="cpu", threads=1)
-    engine_player = next(iter(build_engine(args).players_by_game.values()))
+    engine = build_engine(args)
+    engine.wait_until_ready()
+    engine_player = next(iter(engine.players_by_game.values()))
     arena_player = make_player(f"az:{path}:sims=64")
     assert engine_player.search_config == arena_player.search_config
     assert engine_player.search_config.move_radius > 0  # the big-board search the presets train with
+
+
+# -- nothing heavy before the first answer; the clock -------------------------------------------------------
+
+
+def test_importing_the_protocol_engine_loads_no_numpy_numba_or_torch():
+    code = "import sys, azero.pbrain; print(sorted(m for m in ('numpy', 'numba', 'torch') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, check=True)
+    assert done.stdout.decode().strip() == "[]"
+
+
+class GatedLoader:
+    """A player loader that blocks until the test opens the gate (a network that takes its time to load)."""
+
+    def __init__(self, fail: bool = False):
+        self.gate = threading.Event()
+        self.started = threading.Event()
+        self.fail = fail
+
+    def __call__(self):
+        self.started.set()
+        self.gate.wait()
+        if self.fail:
+            raise OSError("the checkpoint vanished")
+        return {("freestyle", 9): CornerPlayer()}, None
+
+
+def test_about_info_and_start_are_answered_while_the_players_load():
+    loader = GatedLoader()
+    engine = PbrainEngine.loading(loader, {("freestyle", 9)})
+    assert send(engine, "ABOUT") == [ABOUT_LINE]
+    engine.answer_sent()  # what serve does after writing: the loading may start now
+    assert loader.started.wait(60)
+    assert send(engine, "INFO timeout_turn 600000", "START 9") == ["OK"]  # ten minutes: no heuristic stand-in
+    assert final(send(engine, "START 15"))[0].startswith("ERROR unsupported size 15")  # known from the headers
+    assert engine.loading_in_background
+    moves = queue.Queue()
+    thread = threading.Thread(target=lambda: moves.put(send(engine, "BEGIN")))
+    thread.start()
+    thread.join(0.2)
+    assert thread.is_alive() and moves.empty()  # the first move waits for the players
+    loader.gate.set()
+    thread.join(60)
+    lines = moves.get_nowait()
+    assert final(lines) == ["0,0"]
+    assert any("waited" in line for line in lines)  # the wait is reported, and counted against the move's time
+    from azero.time_manager import INITIAL_OVERHEAD_S
+
+    assert engine.overhead.worst_s == INITIAL_OVERHEAD_S  # a one-off: not an overhead later moves keep a margin for
+
+
+def test_a_network_that_fails_to_load_makes_every_move_an_error_and_the_engine_goes_on():
+    loader = GatedLoader(fail=True)
+    loader.gate.set()
+    engine = PbrainEngine.loading(loader, {("freestyle", 9)})
+    assert send(engine, "START 9") == ["OK"]
+    for _ in range(2):
+        (answer,) = final(send(engine, "BEGIN"))
+        assert answer.startswith("ERROR the player failed to load: OSError: the checkpoint vanished")
+    assert send(engine, "ABOUT") == [ABOUT_LINE]
+
+
+def test_loading_waits_for_the_first_answer_to_go_out():
+    from azero.pbrain import BackgroundWork
+
+    work = BackgroundWork(hold_s=3600)
+    ran = threading.Event()
+    work.submit(ran.set)
+    assert not ran.wait(0.2) and work.busy
+    work.go()
+    assert ran.wait(60)
+    work.wait()
+    assert not work.busy
+
+
+class BudgetRecorder:
+    """A network player's face that records the MoveBudget of each move and plays the first legal point."""
+
+    name = "budget-recorder"
+
+    def __init__(self):
+        self.simulations = 100
+        self.last_values: list[float] = []
+        self.budgets = []
+
+    def choose_moves(self, games, budget=None):
+        if budget is not None:
+            self.budgets.append(budget)
+        return [game.legal_moves()[0] for game in games]
+
+    def close(self):
+        pass
+
+
+def test_a_match_clock_gives_moves_an_ordinary_time_and_a_longer_limit_within_the_turn_limit():
+    player = BudgetRecorder()
+    engine = PbrainEngine({("freestyle", 15): player})
+    send(engine, "START 15", "INFO timeout_turn 5000", "INFO timeout_match 60000", "INFO time_left 60000", "BEGIN")
+    first = player.budgets[-1]
+    assert 1.5 < first.soft_s < first.hard_s < 5 and first.stop_when_decided
+    send(engine, "INFO time_left 6000", "TURN 0,1")
+    late = player.budgets[-1]
+    assert late.hard_s <= 0.25 * 6  # little left: a small share of it, never the turn limit
+    send(engine, "INFO time_left 2147483647", "TURN 0,2")  # no match clock: think to the turn limit
+    assert player.budgets[-1].soft_s == player.budgets[-1].hard_s > 4.5
+
+
+def test_a_move_whose_time_runs_out_while_the_network_loads_is_the_heuristics():
+    loader = GatedLoader()  # never opened before the answer: the network is "still loading" throughout
+    engine = PbrainEngine.loading(loader, {("freestyle", 9)})
+    lines = send(engine, "START 9", "INFO timeout_turn 1000", "BEGIN")
+    assert any("still loading" in line and "heuristic" in line for line in lines), lines
+    (move,) = final(lines)[1:]
+    assert engine.game.moves == [coords.from_xy(*xy(move), 9)]
+    loader.gate.set()
+    engine.wait_until_ready()
+    assert final(send(engine, "TURN 0,0"))[0] == "1,0"  # the network's player (the corner) plays from now on

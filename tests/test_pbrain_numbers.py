@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 
 import pytest
-
-from azero.pbrain import PbrainEngine, build_engine, move_budget_seconds
 from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
+
+from azero.pbrain import PbrainEngine, build_engine
+from azero.time_manager import plan_move
 
 
 class BudgetRecorder:
@@ -35,7 +36,7 @@ def answers(engine: PbrainEngine, *lines: str) -> list[str]:
     return out
 
 
-NORMAL_BUDGET = move_budget_seconds(None, None)  # no clock: the default time a move
+NORMAL_BUDGET = plan_move(None, None).soft_s  # no clock: the default time a move
 
 
 def test_the_no_clock_time_left_after_a_timed_one_gives_normal_thinking_time_again():
@@ -68,7 +69,8 @@ def test_huge_values_never_overflow(net_engine_args, key):
         lines = answers(engine, "START 9", f"INFO {key} {value}", "BEGIN", "TURN 0,0")
         moves = [line for line in lines if line[0].isdigit()]
         assert len(moves) == 2 and len(engine.game.moves) == 3, (value, lines)
-        assert 0 <= move_budget_seconds(engine.timeout_turn_ms, engine._match_left_ms()) < float("inf")
+        budget = plan_move(engine.timeout_turn_ms, engine._match_left_ms(), len(engine.game.moves) // 2, 81)
+        assert 0 <= budget.soft_s <= budget.hard_s < float("inf")
 
 
 def test_a_negative_time_left_of_many_digits_means_play_at_once():

@@ -369,7 +369,9 @@ def test_numba_search_matches_the_python_reference(rule):
     """One leaf per step, same evaluator, same config: the visit counts must be identical, not just close."""
     evaluator = HashEvaluator()
     positions = random_positions(rule, 20, seed=2024 + len(rule))
-    configs = [SearchConfig(), SearchConfig(tactics=False), SearchConfig(move_radius=2)]
+    # The last one: VCT at the root and, with a larger budget, at its children (the reply check), and threat defence.
+    configs = [SearchConfig(), SearchConfig(tactics=False), SearchConfig(move_radius=2),
+               SearchConfig(vct_root_budget=300, vct_reply_budget=1000, threat_defence=True)]
     simulations = 120
     mismatches = []
     for ci, config in enumerate(configs):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from azero import vct
+from azero import mcts, vct
 from azero.evaluator import UniformEvaluator
 from azero.players import NetPlayer, play_search_config
 from games.constants import EMPTY
@@ -78,3 +78,72 @@ def test_the_search_plays_a_move_that_refutes_the_opponents_vct(start):
         game.play(move)
         assert not has_vct(game.board.copy(), opponent, game.rule_code), \
             f"defend position {start + i}: after {game.notation(move)} the opponent still has a VCT"
+
+
+# -- the reply check: VCT nodes at each of the root's children (search.vct_reply_budget, az:...:replyvct=N) --
+
+
+def root_children(searcher, g):
+    """(move, visits, proven) for each child of slot ``g``'s root."""
+    ints = searcher.ints[g]
+    first = ints[mcts.ROOT, mcts.FIRST_CHILD]
+    return [(int(ints[c, mcts.MOVE]), int(ints[c, mcts.VISITS]), int(ints[c, mcts.STATE]) == mcts.TERMINAL)
+            for c in range(first, first + ints[mcts.ROOT, mcts.NUM_CHILDREN])]
+
+
+def test_the_reply_check_proves_the_moves_that_leave_the_opponent_a_vct_lost_and_avoids_them():
+    """Without threat defence, each root child gets the reply budget: a move that leaves the opponent a VCT is
+    a proven loss (every such proof checked with the solver), and the search plays none of them."""
+    budget = 3000
+    proven, played_a_proven_loss = 0, []
+    for i, game in enumerate(games("defend")[:6]):
+        player = NetPlayer(UniformEvaluator(), 200, play_search_config(15, reply_vct=budget))
+        move = player.choose_moves([game])[0]
+        opponent = 3 - game.to_move
+        frames, stack = new_three_stack()
+        for child_move, visits, terminal in root_children(player._searcher, int(player._last_slots[0])):
+            if not terminal:
+                continue
+            board = game.board.copy()
+            board[child_move] = game.to_move
+            assert vct.find_vct_with(vct.new_state(15), board, 15, opponent, 5, game.rule_code, CHECK_DEPTH,
+                                     budget, frames, stack) != vct.NO_VCT, f"position {i}: {game.notation(child_move)}"
+            proven += 1
+            if child_move == move:
+                played_a_proven_loss.append(i)
+    assert proven >= 20  # the check did prove moves lost: these positions have many
+    assert not played_a_proven_loss
+
+
+def test_without_the_reply_check_no_root_child_is_proven_lost_by_the_opponents_vct():
+    """The counterpart: the search before the check judged those children only as leaves, with no VCT."""
+    game = games("defend")[0]
+    player = NetPlayer(UniformEvaluator(), 200, play_search_config(15))
+    player.choose_moves([game])
+    assert not any(terminal for _, _, terminal in root_children(player._searcher, int(player._last_slots[0])))
+
+
+def test_a_kept_tree_whose_visited_move_now_loses_to_a_vct_is_searched_afresh():
+    """Tree reuse: the kept root's children were judged as grandchildren, without the reply budget.  When one of
+    the visited ones leaves the opponent a VCT, the tree is reset, so the fresh search judges them again."""
+    budget = 3000
+    checked = 0
+    for game in games("defend")[:6]:
+        parent = Gomoku.from_moves(game.moves[:-1], 15, game.rule, 5)
+        player = NetPlayer(UniformEvaluator(), 400, play_search_config(15, reply_vct=budget))
+        player.choose_moves([parent])
+        searcher, g = player._searcher, int(player._last_slots[0])
+        searcher.play(g, game.moves[-1], judge=True)
+        frames, stack = new_three_stack()
+        opponent = 3 - game.to_move
+        for child_move, visits, terminal in root_children(searcher, g):
+            if visits == 0 or terminal:
+                continue
+            board = game.board.copy()
+            board[child_move] = game.to_move
+            assert vct.find_vct_with(vct.new_state(15), board, 15, opponent, 5, game.rule_code, CHECK_DEPTH,
+                                     budget, frames, stack) == vct.NO_VCT, game.notation(child_move)
+            checked += 1
+        if searcher.ints[g, mcts.ROOT, mcts.VISITS] == 0:
+            checked += 1  # reset: nothing kept to check
+    assert checked > 0

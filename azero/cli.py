@@ -13,10 +13,10 @@ import shlex
 import sys
 
 from azero import __version__
-from azero.ratings import DEFAULT_ANCHOR, DEFAULT_ANCHOR_ELO
+from azero.arena.ratings import DEFAULT_ANCHOR, DEFAULT_ANCHOR_ELO
+from azero.pbrain.one_line_parser import EXIT_BAD_INPUT, OneLineParser  # pbrain-azero shares it
 from games.constants import RULES
 
-from azero.one_line_parser import EXIT_BAD_INPUT, OneLineParser  # pbrain-azero shares it
 PLAYER_SPEC_TEXT = ("random, heuristic, pure:N (N playouts), "
                     "az:CHECKPOINT[:sims=N][:time=SECONDS][:vct=N][:replyvct=N][:leafvct=N][:defence=1], "
                     "pbrain:COMMAND (a Gomocup engine)")
@@ -66,7 +66,7 @@ def _check_backend(args: argparse.Namespace) -> None:
     if args.address and args.backend != "ray":
         raise CommandError("--address names a Ray cluster: use it with --backend ray")
     if args.backend == "ray":
-        from azero.ray_backend import import_ray
+        from azero.arena.ray_backend import import_ray
 
         import_ray()
 
@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         "are rated in the arena database as human:NAME against the AI. --screenshot renders a position to PNG "
         "without a window.",
     )
-    from azero.play import add_arguments as add_play_arguments
+    from azero.play.app import add_arguments as add_play_arguments
 
     add_play_arguments(play)
     play.set_defaults(handler=run_play)
@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         "on the review: the win-rate graph with the mistakes marked; left/right step through the game, up/down "
         "jump between mistakes, a click on the graph goes to that move. --screenshot draws it to a PNG instead.",
     )
-    from azero.review_command import add_arguments as add_review_arguments
+    from azero.play.review_command import add_arguments as add_review_arguments
 
     add_review_arguments(review)
     review.set_defaults(handler=run_review)
@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
         "TAKEBACK, RESTART, END, ABOUT), thinking within the time the manager gives. Nothing but protocol lines "
         "goes to stdout. The same program is installed as 'pbrain-azero' for managers that want that name.",
     )
-    from azero.pbrain import add_arguments as add_pbrain_arguments
+    from azero.pbrain.engine import add_arguments as add_pbrain_arguments
 
     add_pbrain_arguments(pbrain)
     pbrain.set_defaults(handler=run_pbrain)
@@ -344,7 +344,7 @@ def _add_arena_parser(commands) -> None:
 def run_demo(args: argparse.Namespace) -> None:
     import numpy as np
 
-    from azero.heuristic import heuristic_move
+    from azero.players.heuristic import heuristic_move
     from games.gomoku import Gomoku
     from games.records import GameRecord, save_record
 
@@ -375,7 +375,7 @@ def run_show(args: argparse.Namespace) -> None:
 
 
 def run_bench_engine(args: argparse.Namespace) -> None:
-    from azero.bench_engine import engine_benchmark, format_report
+    from azero.bench.engine import engine_benchmark, format_report
 
     if not 0 <= args.stones <= args.size * args.size // 2:
         raise CommandError(f"--stones must be from 0 to half the board ({args.size * args.size // 2}), got {args.stones}")
@@ -391,10 +391,10 @@ def run_bench_engine(args: argparse.Namespace) -> None:
 def run_train(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from azero.config import available_presets, build_config
+    from azero.train.config import available_presets, build_config
 
     if args.list_presets:
-        from azero.config import load_preset
+        from azero.train.config import load_preset
 
         for name in available_presets():
             print(f"{name:12s} {load_preset(name).description}")
@@ -408,7 +408,8 @@ def run_train(args: argparse.Namespace) -> None:
     if args.print_config:
         print(config.to_toml(), end="")
         return
-    from azero.train import RunFolder, check_resumable, check_start, train
+    from azero.train.run_folder import RunFolder, check_resumable
+    from azero.train.learner import check_start, train
 
     _check_backend(args)
     run_dir = Path(args.run) if args.run else Path("runs") / config.preset
@@ -420,8 +421,8 @@ def run_train(args: argparse.Namespace) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> None:
-    from azero.bench import format_report, selfplay_benchmark
-    from azero.config import build_config
+    from azero.bench.suite import format_report, selfplay_benchmark
+    from azero.train.config import build_config
 
     overrides = list(args.overrides)
     if args.workers is not None:
@@ -447,7 +448,7 @@ def _batch_sizes(text: str) -> list[int]:
 
 
 def _require_onnx() -> None:
-    from azero.export import require_onnx_packages
+    from azero.model.export import require_onnx_packages
 
     try:
         require_onnx_packages()
@@ -456,7 +457,7 @@ def _require_onnx() -> None:
 
 
 def run_export(args: argparse.Namespace) -> None:
-    from azero.export import export_onnx
+    from azero.model.export import export_onnx
 
     _require_onnx()
     if args.positions < 1:
@@ -466,8 +467,8 @@ def run_export(args: argparse.Namespace) -> None:
 
 
 def run_bench_onnx(args: argparse.Namespace) -> None:
-    from azero.bench_onnx import format_report, inference_benchmark
-    from azero.play_choices import shipped_checkpoint
+    from azero.bench.onnx_speed import format_report, inference_benchmark
+    from azero.model.shipped import shipped_checkpoint
 
     _require_onnx()
     if args.threads < 1:
@@ -486,8 +487,9 @@ def run_bench_onnx(args: argparse.Namespace) -> None:
 
 
 def run_bench_play(args: argparse.Namespace) -> None:
-    from azero.bench_play import format_report, measure
-    from azero.play_choices import DEFAULT_LEVEL, LEVELS, shipped_checkpoint
+    from azero.bench.play_speed import format_report, measure
+    from azero.model.shipped import shipped_checkpoint
+    from azero.play.choices import DEFAULT_LEVEL, LEVELS
 
     if args.moves < 1 or args.busy < 0:
         raise CommandError("--moves must be positive and --busy at least 0")
@@ -505,7 +507,7 @@ def _open_arena(path: str, must_exist: bool = True, reading: bool = False):
     """The arena database at ``path``; ``reading``: one this user may not write opens read-only instead."""
     from pathlib import Path
 
-    from azero.arena_store import ArenaReadOnlyError, ArenaStore
+    from azero.arena.store import ArenaReadOnlyError, ArenaStore
 
     if must_exist and not Path(path).is_file():
         raise CommandError(f"no arena database at {path} (play games first with 'azero arena run', or give --db)")
@@ -520,8 +522,8 @@ def _open_arena(path: str, must_exist: bool = True, reading: bool = False):
 def _print_ratings(store, kind, anchor: str | None, anchor_elo: float = 0.0, as_json: bool = False) -> None:
     from dataclasses import asdict
 
-    from azero.arena_report import rate, resolve_anchor
-    from azero.ratings import format_table
+    from azero.arena.ratings import format_table
+    from azero.arena.report import rate, resolve_anchor
 
     anchor = resolve_anchor(store, kind, anchor)
     table = rate(store, kind, anchor, anchor_elo)
@@ -535,8 +537,8 @@ def _print_ratings(store, kind, anchor: str | None, anchor_elo: float = 0.0, as_
 
 
 def run_arena_run(args: argparse.Namespace) -> None:
-    from azero.arena import default_workers, game_kind_for, run_tournament
-    from azero.arena_store import ArenaError
+    from azero.arena.store import ArenaError
+    from azero.arena.tournament import default_workers, game_kind_for, run_tournament
 
     if args.games < 2:
         raise CommandError(f"--games must be at least 2 (one opening with both colours), got {args.games}")
@@ -546,18 +548,18 @@ def run_arena_run(args: argparse.Namespace) -> None:
     kind = game_kind_for(specs + ([args.candidate] if args.candidate else []), args.rule, args.size, args.n_in_row)
     openings = None
     if args.openings:
-        from azero.openings import openings_from_file
+        from azero.search.openings import openings_from_file
 
         openings = openings_from_file(args.openings, kind.size, kind.rule, kind.n_in_row)
     if args.opening_stones is not None and not 0 <= args.opening_stones <= kind.size * kind.size // 4:
         raise CommandError(f"--opening-stones must be from 0 to {kind.size * kind.size // 4}, got {args.opening_stones}")
     if any(spec.startswith("az:") for spec in specs + [args.candidate or ""]):
-        from azero.network import pick_device
+        from azero.model.network import pick_device
 
         pick_device(args.device)  # a device that is not here: one line now, not a worker's traceback later
     _check_backend(args)
     if args.backend == "ray":
-        from azero.ray_backend import cluster_cpus, connect
+        from azero.arena.ray_backend import cluster_cpus, connect
 
         workers = args.workers or cluster_cpus(connect(args.address))
     else:
@@ -594,7 +596,7 @@ def run_arena_run(args: argparse.Namespace) -> None:
 
 
 def run_arena_ratings(args: argparse.Namespace) -> None:
-    from azero.arena_report import pick_kind
+    from azero.arena.report import pick_kind
 
     with _open_arena(args.db, reading=True) as store:
         if store.read_only:
@@ -603,7 +605,7 @@ def run_arena_ratings(args: argparse.Namespace) -> None:
 
 
 def run_arena_plot(args: argparse.Namespace) -> None:
-    from azero.arena_report import pick_kind, plot_elo, rate, resolve_anchor
+    from azero.arena.report import pick_kind, plot_elo, rate, resolve_anchor
 
     with _open_arena(args.db, reading=True) as store:
         kind = pick_kind(store, args.rule, args.size, args.n_in_row)
@@ -613,7 +615,7 @@ def run_arena_plot(args: argparse.Namespace) -> None:
 
 
 def run_arena_card(args: argparse.Namespace) -> None:
-    from azero.ratings_card import write_card
+    from azero.arena.card import write_card
 
     with _open_arena(args.db):  # a clear error for a missing or foreign database
         pass
@@ -621,7 +623,7 @@ def run_arena_card(args: argparse.Namespace) -> None:
 
 
 def run_arena_export(args: argparse.Namespace) -> None:
-    from azero.arena_report import export_pgn, pick_kind
+    from azero.arena.report import export_pgn, pick_kind
 
     with _open_arena(args.db, reading=True) as store:
         kind = pick_kind(store, args.rule, args.size, args.n_in_row) if (args.rule or args.size or args.n_in_row) else None
@@ -631,19 +633,19 @@ def run_arena_export(args: argparse.Namespace) -> None:
 
 
 def run_play(args: argparse.Namespace) -> None:
-    from azero.play import run
+    from azero.play.app import run
 
     run(args)
 
 
 def run_review(args: argparse.Namespace) -> None:
-    from azero.review_command import run
+    from azero.play.review_command import run
 
     run(args)
 
 
 def run_pbrain(args: argparse.Namespace) -> None:
-    from azero.pbrain import run
+    from azero.pbrain.engine import run
 
     code = run(args, prog="azero pbrain")
     if code:

@@ -14,13 +14,13 @@ import time
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-from azero.board_view import _save_surface  # noqa: E402
-from azero.play import network_threads, set_network_threads  # noqa: E402
-from azero.play_choices import Choices, checkpoint_variant, shipped_checkpoint  # noqa: E402
-from azero.play_session import PlaySession  # noqa: E402
-from azero.players import make_player  # noqa: E402
-from azero.thinker import Thinker  # noqa: E402
-from azero.window import Window  # noqa: E402
+from azero.play.app import network_threads, set_network_threads  # noqa: E402
+from azero.play.board_view import _save_surface  # noqa: E402
+from azero.play.choices import Choices, checkpoint_variant, shipped_checkpoint  # noqa: E402
+from azero.play.session import PlaySession  # noqa: E402
+from azero.play.thinker import Thinker  # noqa: E402
+from azero.play.window import Window  # noqa: E402
+from azero.players.net import make_player  # noqa: E402
 from games import coords  # noqa: E402
 from games.gomoku import Gomoku  # noqa: E402
 

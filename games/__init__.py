@@ -5,7 +5,7 @@ Start with :class:`games.gomoku.Gomoku`; moves change form only in
 imports torch or pygame.
 """
 
-from . import numba_cache
+from games import numba_cache
 
 # Before any kernel is compiled: compiled code is cached per source version (see numba_cache).
 numba_cache.configure()

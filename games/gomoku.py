@@ -17,21 +17,11 @@ from typing import Iterable
 
 import numpy as np
 
-from . import coords
-from .constants import (
-    BLACK,
-    DRAW,
-    EMPTY,
-    ONGOING,
-    RENJU,
-    RENJU_N_IN_ROW,
-    RULE_NAMES,
-    WHITE,
-    rule_code,
-)
-from .lines import find_winner, is_winning_move
-from .renju import black_has_legal_move, forbidden_mask, is_forbidden
-from .zobrist import zobrist_keys
+from games import coords
+from games.constants import BLACK, DRAW, EMPTY, ONGOING, RENJU, RENJU_N_IN_ROW, RULE_NAMES, WHITE, rule_code
+from games.lines import find_winner, is_winning_move
+from games.renju import black_has_legal_move, forbidden_mask, is_forbidden
+from games.zobrist import zobrist_keys
 
 COLOR_NAMES = {BLACK: "black", WHITE: "white"}
 

@@ -8,7 +8,7 @@ lines through the move just played.
 import numpy as np
 from numba import njit
 
-from .constants import BLACK, FREESTYLE, STANDARD
+from games.constants import BLACK, FREESTYLE, STANDARD
 
 # Direction vectors as arrays so kernels can loop over them.
 DX = np.array([1, 0, 1, 1], dtype=np.int64)

@@ -8,9 +8,9 @@ swapped out of the live part, so each move costs O(1) plus the win check.
 import numpy as np
 from numba import njit
 
-from .constants import BLACK, DRAW, EMPTY, RENJU, WHITE
-from .lines import is_winning_move
-from .renju import is_forbidden_using, new_three_stack
+from games.constants import BLACK, DRAW, EMPTY, RENJU, WHITE
+from games.lines import is_winning_move
+from games.renju import is_forbidden_using, new_three_stack
 
 
 @njit(cache=True)

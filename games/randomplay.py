@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .gomoku import Gomoku
+from games.gomoku import Gomoku
 
 
 def nearby_candidates(game: Gomoku, radius: int) -> np.ndarray:

@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import coords
-from .atomic import atomic_write_text
-from .constants import BLACK, DRAW, ONGOING, WHITE
-from .gomoku import COLOR_NAMES, Gomoku, check_rules
+from games import coords
+from games.atomic import atomic_write_text
+from games.constants import BLACK, DRAW, ONGOING, WHITE
+from games.gomoku import COLOR_NAMES, Gomoku, check_rules
 
 RECORD_SUFFIXES = (".psq", ".sgf")
 MAX_NAME_LENGTH = 100  # player names longer than this are cut

@@ -23,8 +23,8 @@ line ever needs to be copied out.
 import numpy as np
 from numba import njit
 
-from .constants import BLACK, EMPTY
-from .lines import DX, DY, line_length
+from games.constants import BLACK, EMPTY
+from games.lines import DX, DY, line_length
 
 # How many nested "is that point forbidden?" questions a three check may ask.
 # Each level adds a black stone, so the depth is bounded by the board anyway;

@@ -13,11 +13,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from azero import mcts
-from azero.openings import random_opening
-from azero.search import SearchConfig, Searcher
+from azero.bounds import Bounds
+from azero.search import mcts
+from azero.search.openings import random_opening
+from azero.search.searcher import SearchConfig, Searcher
 from games.constants import BLACK, DRAW, ONGOING, WHITE
+from games.coords import MAX_SIZE
 from games.gomoku import Gomoku
+
+# The accepted range of each number of a SelfPlayConfig (azero.bounds).
+SELFPLAY_RANGES: dict[str, Bounds] = {
+    "simulations": Bounds(1, 100_000),
+    "fast_simulations": Bounds(1, 100_000),
+    "full_search_fraction": Bounds(0, 1, above=True),
+    "temperature_moves": Bounds(0, MAX_SIZE * MAX_SIZE),
+    "random_opening_fraction": Bounds(0, 1),
+    "random_opening_moves": Bounds(1, MAX_SIZE * MAX_SIZE),
+    "resign_threshold": Bounds(-1, 1),  # a value of the side to move; -1 never resigns
+    "no_resign_fraction": Bounds(0, 1),
+    "games_per_worker": Bounds(1, 65_536),
+    "workers": Bounds(0, 1024),
+}
 
 
 @dataclass

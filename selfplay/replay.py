@@ -14,11 +14,10 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from azero.planes import NUM_PLANES, encode_into
+from azero.model.planes import NUM_PLANES, encode_into
 from games.constants import RENJU
 from games.renju import forbidden_mask_into, new_three_stack
-
-from .shards import Shard
+from selfplay.shards import Shard
 
 
 @njit(cache=True)

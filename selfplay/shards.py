@@ -34,8 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from games.atomic import atomic_write_bytes
-
-from .engine import GameData
+from selfplay.engine import GameData
 
 SHARD_SUFFIX = ".npz"
 

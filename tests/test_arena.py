@@ -13,19 +13,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from azero.arena import GameKind, pairings, run_tournament, schedule
-from azero.arena_report import export_pgn, head_to_head, pick_kind, plot_elo, rate
-from azero.arena_store import ArenaError, ArenaStore
-from azero.cli import main
-from azero.match import play_games
-from azero.openings import balanced_openings, openings_from_file
-from azero.players import Forfeit, NetPlayer, RandomPlayer, make_player, parse_spec
-from azero.evaluator import UniformEvaluator
-from games.constants import BLACK, DRAW, WHITE
-from games.gomoku import Gomoku
 from proc_tools import children
 from tiny_nets import tiny_checkpoint
+
+from azero.arena.match import play_games
+from azero.arena.report import export_pgn, head_to_head, pick_kind, plot_elo, rate
+from azero.arena.store import ArenaError, ArenaStore
+from azero.arena.tournament import GameKind, pairings, run_tournament, schedule
+from azero.cli import main
+from azero.model.evaluator import UniformEvaluator
+from azero.players.net import Forfeit, NetPlayer, RandomPlayer, make_player, parse_spec
+from azero.search.openings import balanced_openings, openings_from_file
+from games.constants import BLACK, DRAW, WHITE
+from games.gomoku import Gomoku
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONUNBUFFERED="1")
@@ -181,7 +181,7 @@ def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path):
 
 WRITER = textwrap.dedent("""
     import sys
-    from azero.arena_store import ArenaStore
+    from azero.arena.store import ArenaStore
     from games.constants import BLACK, WHITE
     db, worker = sys.argv[1], int(sys.argv[2])
     store = ArenaStore(db)
@@ -255,7 +255,7 @@ def test_openings_are_balanced_by_a_short_search_and_grow_as_a_prefix(tmp_path):
 
 
 def test_an_open_three_with_the_move_is_not_a_balanced_opening():
-    from azero.openings import BALANCE_HIGH, side_to_move_score
+    from azero.search.openings import BALANCE_HIGH, side_to_move_score
 
     c = 7 * 15 + 7
     three = [c, c + 30, c + 1, c + 32, c + 2, c + 34]  # black h8 i8 j8 open three; white far away; black to move
@@ -293,10 +293,10 @@ def test_a_tournament_stores_every_game_and_a_larger_one_adds_only_the_new(tmp_p
 
 
 def test_an_interrupted_tournament_resumes_without_losing_or_repeating_games(tmp_path, monkeypatch):
-    import azero.players
+    import azero.players.net
 
     db = tmp_path / "a.sqlite"
-    real = azero.players.make_player
+    real = azero.players.net.make_player
     class Impatient:
         """Random moves, then Ctrl-C in the middle of the batch, once some of its games have ended."""
 
@@ -313,13 +313,13 @@ def test_an_interrupted_tournament_resumes_without_losing_or_repeating_games(tmp
         def close(self):
             pass
 
-    monkeypatch.setattr(azero.players, "make_player", lambda spec, **kw: Impatient() if spec == "random" else real(spec, **kw))
+    monkeypatch.setattr(azero.players.net, "make_player", lambda spec, **kw: Impatient() if spec == "random" else real(spec, **kw))
     stopped = run_tournament(db, ["random", "heuristic"], SMALL, 16, progress=False)
     assert stopped.interrupted and 0 < stopped.played < 16
     with ArenaStore(db) as store:
         before = {g.schedule_key: g.moves for g in store.games()}
     assert len(before) == stopped.played
-    monkeypatch.setattr(azero.players, "make_player", real)
+    monkeypatch.setattr(azero.players.net, "make_player", real)
     resumed = run_tournament(db, ["random", "heuristic"], SMALL, 16, progress=False)
     assert (resumed.played, resumed.already_played) == (16 - len(before), len(before))
     with ArenaStore(db) as store:
@@ -430,14 +430,16 @@ def test_round_trip_an_arena_game_against_azero_speaking_the_protocol(tmp_path):
     checkpoint = tiny_checkpoint(tmp_path / "net9.safetensors", size=9, n_in_row=5)
     engine = f"pbrain:{sys.executable} -m azero pbrain --checkpoint {checkpoint} --sims 32"
     db = tmp_path / "a.sqlite"
+    # 2 s a move: the first move is asked while the engine still loads torch and its net in the background
+    # (a pattern stand-in answers), which took over 1.5 s with the whole suite running on 2 cores.
     done = subprocess.run([sys.executable, "-m", "azero", "arena", "run", engine, f"az:{checkpoint}:sims=32", "heuristic",
-                           "--games", "2", "--db", str(db), "--turn-ms", "500", "--workers", "2", "--no-progress"],
+                           "--games", "2", "--db", str(db), "--turn-ms", "2000", "--workers", "2", "--no-progress"],
                           cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     with ArenaStore(db) as store:
         games = store.games()
     assert len(games) == 6 and {g.reason for g in games} <= {"five", "full"}, [(g.reason, g.detail) for g in games]
-    assert sum(f"{engine}@500ms" in (g.black, g.white) for g in games) == 4  # its time control is part of its name
+    assert sum(f"{engine}@2000ms" in (g.black, g.white) for g in games) == 4  # its time control is part of its name
     assert "pbrain:" in done.stdout and "fixed" in done.stdout
 
 
@@ -470,8 +472,8 @@ def test_a_worker_that_dies_ends_the_run_with_one_line_not_a_hang(tmp_path):
 
 
 def test_a_training_runs_folder_stands_for_its_latest_checkpoint(tmp_path):
-    from azero.players import pinned
-    from azero.train import RunFolder
+    from azero.players.net import pinned
+    from azero.train.run_folder import RunFolder
 
     folder = RunFolder(tmp_path / "runX")
     tiny_checkpoint(folder.checkpoint(10), step=10)

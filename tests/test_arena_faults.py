@@ -12,14 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
-from azero.arena import GameKind, run_tournament
-from azero.arena_store import ArenaError, ArenaStore
-from azero.cli import main
-from azero.play_session import PlaySession
-from games.constants import BLACK, WHITE
 from proc_tools import children, session_processes
 from tiny_nets import TINY, tiny_checkpoint
+
+from azero.arena.store import ArenaError, ArenaStore
+from azero.arena.tournament import GameKind, run_tournament
+from azero.cli import main
+from azero.play.session import PlaySession
+from games.constants import BLACK, WHITE
 
 REPO = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONUNBUFFERED="1")
@@ -172,7 +172,7 @@ def test_games_claimed_by_a_live_process_are_left_to_it_and_free_once_it_is_gone
     db = tmp_path / "a.sqlite"
     players = ["random", "heuristic"]
     with ArenaStore(db) as store:
-        from azero.arena import schedule
+        from azero.arena.tournament import schedule
 
         keys = [g.key for g in schedule(store, players, SMALL, 4)]
         assert store.claim(keys[:1]) == keys[:1]  # creates the claims table
@@ -281,8 +281,8 @@ def _lying_checkpoint(path: Path) -> Path:
     """A checkpoint whose header reads well but whose weights are not the net it describes."""
     import json
 
-    from azero.checkpoint import CheckpointInfo, save_tensors
-    from azero.network import NetConfig, PolicyValueNet
+    from azero.model.checkpoint import CheckpointInfo, save_tensors
+    from azero.model.network import NetConfig, PolicyValueNet
 
     net = PolicyValueNet(NetConfig(**TINY))
     described = dict(NetConfig(**TINY).to_dict(), channels=2 * TINY["channels"])

@@ -14,11 +14,11 @@ import threading
 import time
 
 import pytest
-
-from azero.arena import GameKind, run_tournament
-from azero.arena_store import ArenaStore
-from azero.cli import main
 from tiny_nets import tiny_checkpoint
+
+from azero.arena.store import ArenaStore
+from azero.arena.tournament import GameKind, run_tournament
+from azero.cli import main
 
 SMALL = GameKind("freestyle", 7, 4)
 

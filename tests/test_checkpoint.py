@@ -10,11 +10,11 @@ import pytest
 import torch
 from safetensors.torch import save as save_tensors_to_bytes
 
-import azero.checkpoint as checkpoint_module
+import azero.model.checkpoint as checkpoint_module
 import games.atomic as atomic_module
-from azero.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, read_info, save_checkpoint
-from azero.network import NetConfig, PolicyValueNet
-from azero.planes import NUM_PLANES
+from azero.model.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, read_info, save_checkpoint
+from azero.model.network import NetConfig, PolicyValueNet
+from azero.model.planes import NUM_PLANES
 
 # global_pool_every=1 puts a pooling branch in every block, so every kind of layer is in the file.
 NET = NetConfig(blocks=2, channels=8, global_pool_every=1, head_channels=4, value_hidden=8)

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from azero.checkpoint import (CheckpointError, CheckpointInfo, load_checkpoint, load_tensors, read_info,
-                              remove_unfinished_checkpoints, save_checkpoint, save_tensors)
-from azero.network import NetConfig, PolicyValueNet
 from tiny_nets import TINY, tiny_checkpoint
+
+from azero.model.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, load_tensors, read_info, remove_unfinished_checkpoints, save_checkpoint, save_tensors
+from azero.model.network import NetConfig, PolicyValueNet
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,11 +1,11 @@
 """Every setting has a checked range: a value out of it is one line naming the setting, the value and the range."""
 
 import dataclasses
-import tomllib
 
 import pytest
+import tomllib
 
-from azero.config import RANGES, SECTIONS, ConfigError, TrainConfig, available_presets, build_config
+from azero.train.config import RANGES, SECTIONS, ConfigError, TrainConfig, available_presets, build_config
 
 # Values a fault-injection trial gave (a traceback, or a crash loop of the workers and a run of "0 games"),
 # then one past each end of every range.
@@ -26,6 +26,7 @@ BAD_OVERRIDES = [
     "search.vcf_budget=-1", "search.vcf_budget=10000001",
     "search.vct_budget=-1", "search.vct_budget=10000001",
     "search.vct_root_budget=-1", "search.vct_root_budget=10000001",
+    "search.vct_reply_budget=-1", "search.vct_reply_budget=10000001",
     "search.vct_depth=0", "search.vct_depth=21",
     "search.move_radius=-1", "search.move_radius=21",
     "search.leaves_per_game=0", "search.leaves_per_game=257",

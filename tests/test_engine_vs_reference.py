@@ -3,11 +3,11 @@
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference_rules import ReferenceGame
 
 from games.gomoku import Gomoku
 from games.randomplay import nearby_candidates
 from games.zobrist import zobrist_keys
-from reference_rules import ReferenceGame
 
 
 def play_side_by_side(size, rule, n_in_row, seed, radius, check_forbidden=True):

@@ -18,11 +18,12 @@ with warnings.catch_warnings():  # pettingzoo.test imports connect_four_v3 the w
     warnings.simplefilter("ignore", DeprecationWarning)
     from pettingzoo.test import api_test, render_test, seed_test  # noqa: E402
 
+from tiny_nets import tiny_checkpoint  # noqa: E402
+
 from azero.env import gomoku_v0, single_agent  # noqa: E402
-from azero.planes import encode  # noqa: E402
+from azero.model.planes import encode  # noqa: E402
 from games import coords  # noqa: E402
 from games.gomoku import Gomoku  # noqa: E402
-from tiny_nets import tiny_checkpoint  # noqa: E402
 
 # PettingZoo's api_test keeps a list of its own environments whose observation is a dict; any other
 # environment with a dict observation (the classic suite's convention) gets these two notes.
@@ -247,7 +248,7 @@ def test_the_opponents_moves_are_the_engines_legal_moves_in_renju():
 
 
 def test_the_engine_benchmark_measures_the_environment():
-    from azero.bench_engine import format_report, pettingzoo_steps_per_second
+    from azero.bench.engine import format_report, pettingzoo_steps_per_second
 
     assert pettingzoo_steps_per_second(9, "renju", seconds=0.05) > 0
     report = {"size": 9, "freestyle_moves_per_s": 1, "standard_moves_per_s": 1, "renju_moves_per_s": 1,

@@ -8,15 +8,15 @@ pytest.importorskip("onnxscript", reason="torch's ONNX exporter needs onnxscript
 pytest.importorskip("onnxruntime", reason="running an exported net needs onnxruntime: pip install -e '.[onnx]'")
 
 import onnx  # noqa: E402
-
-from azero.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, save_checkpoint  # noqa: E402
-from azero.evaluator import NetEvaluator  # noqa: E402
-from azero.export import export_onnx, random_positions  # noqa: E402
-from azero.network import NetConfig, PolicyValueNet  # noqa: E402
-from azero.onnx_evaluator import OnnxEvaluator, load_onnx_evaluator  # noqa: E402
-from azero.players import make_player  # noqa: E402
-from games.gomoku import Gomoku  # noqa: E402
 from tiny_nets import TINY, tiny_checkpoint  # noqa: E402
+
+from azero.model.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, save_checkpoint  # noqa: E402
+from azero.model.evaluator import NetEvaluator  # noqa: E402
+from azero.model.export import export_onnx, random_positions  # noqa: E402
+from azero.model.network import NetConfig, PolicyValueNet  # noqa: E402
+from azero.model.onnx_evaluator import OnnxEvaluator, load_onnx_evaluator  # noqa: E402
+from azero.players.net import make_player  # noqa: E402
+from games.gomoku import Gomoku  # noqa: E402
 
 TOLERANCE = 1e-4
 
@@ -105,8 +105,8 @@ def test_an_onnx_net_for_another_game_or_without_azero_metadata_is_refused(expor
 
 
 def test_the_speed_benchmark_measures_both_runtimes_at_each_batch(exported, monkeypatch):
-    from azero import bench_onnx
-    from azero.config import load_preset
+    from azero.bench import onnx_speed as bench_onnx
+    from azero.train.config import load_preset
 
     monkeypatch.setattr(bench_onnx, "WARMUP_SECONDS", 0.01)
     checkpoint, _ = exported

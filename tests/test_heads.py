@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from azero.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, save_checkpoint
-from azero.config import ConfigError, build_config
-from azero.evaluator import NetEvaluator, UniformEvaluator
-from azero.network import NetConfig, PolicyValueNet, copy_weights_across_heads, fold_batch_norm
-from azero.planes import NUM_PLANES
-from azero.search import SearchConfig
+from azero.model.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, save_checkpoint
+from azero.model.evaluator import NetEvaluator, UniformEvaluator
+from azero.model.network import NetConfig, PolicyValueNet, copy_weights_across_heads, fold_batch_norm
+from azero.model.planes import NUM_PLANES
+from azero.search.searcher import SearchConfig
+from azero.train.config import ConfigError, build_config
 from games.constants import BLACK, WHITE
 from selfplay.engine import SelfPlayConfig, SelfPlayEngine
-from selfplay.shards import encode_shard, decode_shard, shard_from_games, ShardError
+from selfplay.shards import ShardError, decode_shard, encode_shard, shard_from_games
 
 SMALL = dict(blocks=2, channels=16, global_pool_every=2, head_channels=8, value_hidden=16)
 
@@ -230,7 +230,8 @@ def test_a_shard_with_out_of_range_targets_is_refused(field, value):
 
 
 def learner_with_heads(tmp_path, *overrides):
-    from azero.train import Learner, RunFolder
+    from azero.train.learner import Learner
+    from azero.train.run_folder import RunFolder
 
     folder = RunFolder(tmp_path / "run")
     folder.create()

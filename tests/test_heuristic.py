@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from azero.heuristic import BLOCK_SCORE, WIN_SCORE, heuristic_move, heuristic_scores, window_score
+from azero.players.heuristic import BLOCK_SCORE, WIN_SCORE, heuristic_move, heuristic_scores, window_score
 from games.coords import from_notation
 from games.gomoku import Gomoku
 from games.randomplay import play_random_nearby

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from azero.config import build_config
-from azero.train import LocalWorkers
+from azero.train.config import build_config
+from azero.train.pool import LocalWorkers
 from selfplay.shards import Shard, ShardError, decode_shard, encode_shard
 from selfplay.worker import stop_requested
 
@@ -124,7 +124,8 @@ def test_a_small_file_that_expands_to_millions_of_positions_is_refused_before_it
 
 
 def small_learner(tmp_path):
-    from azero.train import Learner, RunFolder
+    from azero.train.learner import Learner
+    from azero.train.run_folder import RunFolder
 
     folder = RunFolder(tmp_path / "run")
     folder.create()
@@ -139,7 +140,7 @@ def small_learner(tmp_path):
 def test_a_step_with_a_non_finite_loss_is_refused_and_said(tmp_path, monkeypatch):
     import torch
 
-    from azero import train
+    from azero.train import learner as train
 
     learner = small_learner(tmp_path)
     before = {k: v.detach().clone() for k, v in learner.net.named_parameters()}
@@ -157,7 +158,7 @@ def test_a_step_with_a_non_finite_loss_is_refused_and_said(tmp_path, monkeypatch
 def test_a_network_with_non_finite_weights_is_never_published(tmp_path):
     import torch
 
-    from azero.train import NonFiniteWeights
+    from azero.train.learner import NonFiniteWeights
 
     learner = small_learner(tmp_path)
     with torch.no_grad():
@@ -168,8 +169,9 @@ def test_a_network_with_non_finite_weights_is_never_published(tmp_path):
 
 
 def test_a_failed_init_from_leaves_no_run_folder_and_says_why_in_one_line(tmp_path, capsys):
-    from azero.cli import main
     from tiny_nets import tiny_checkpoint
+
+    from azero.cli import main
 
     source = tiny_checkpoint(tmp_path / "small.safetensors", size=9, n_in_row=5)
     run = tmp_path / "run"
@@ -189,7 +191,7 @@ def _exit_at_once():
 
 
 def test_workers_that_die_as_soon_as_they_start_stop_the_run_instead_of_looping(tmp_path):
-    from azero.train import MAX_QUICK_DEATHS, WorkersFailing
+    from azero.train.pool import MAX_QUICK_DEATHS, WorkersFailing
 
     workers = LocalWorkers(build_config("gomoku9", []), folder=SimpleNamespace(shards=tmp_path), log=lambda m: None)
 

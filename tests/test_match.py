@@ -2,9 +2,9 @@
 
 import pytest
 
-from azero.match import play_games
-from azero.openings import balanced_openings
-from azero.players import HeuristicPlayer, PurePlayer, RandomPlayer, make_player
+from azero.arena.match import play_games
+from azero.players.net import HeuristicPlayer, PurePlayer, RandomPlayer, make_player
+from azero.search.openings import balanced_openings
 from games.constants import BLACK, DRAW, ONGOING, WHITE
 
 

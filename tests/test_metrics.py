@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
-from azero import metrics
-from azero.metrics import MetricsLog, plot_run, read_table
+from azero.train import metrics
+from azero.train.metrics import MetricsLog, plot_run, read_table
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

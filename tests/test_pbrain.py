@@ -1,4 +1,4 @@
-"""The Gomocup protocol: the engine (azero.pbrain) under scripted and hostile managers, and the client player."""
+"""The Gomocup protocol: the engine (azero.pbrain.engine) under scripted and hostile managers, and the client player."""
 
 from __future__ import annotations
 
@@ -16,26 +16,15 @@ import pytest
 from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
 from azero import __version__
-from azero.match import play_games
-from azero.pbrain import (
-    ABOUT_LINE,
-    MIN_TREE_BYTES,
-    TRANSIENT_BYTES,
-    TREE_BYTES_PER_NODE,
-    PbrainEngine,
-    build_engine,
-    rule_from_bits,
-    serve,
-    simulations_for_nodes,
-    tree_nodes_for_memory,
-)
-from azero.pbrain_client import PbrainError, PbrainPlayer, _board_payload
-from azero.players import HeuristicPlayer, RandomPlayer
+from azero.arena.match import play_games
+from azero.pbrain.engine import ABOUT_LINE, MIN_TREE_BYTES, TRANSIENT_BYTES, TREE_BYTES_PER_NODE, PbrainEngine, build_engine, rule_from_bits, serve, simulations_for_nodes, tree_nodes_for_memory
+from azero.players.net import HeuristicPlayer, RandomPlayer
+from azero.players.pbrain_client import PbrainError, PbrainPlayer, _board_payload
 from games import coords
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import Gomoku
 
-ENGINE = [sys.executable, "-m", "azero.pbrain"]
+ENGINE = [sys.executable, "-m", "azero.pbrain.engine"]
 FINAL_ANSWER = re.compile(r"^(OK|ERROR .+|UNKNOWN .+|\d{1,2},\d{1,2})$")
 INFORMATION = re.compile(r"^(MESSAGE|DEBUG)( .*)?$")
 
@@ -415,7 +404,7 @@ def test_reader_cuts_huge_lines_and_survives_bytes_that_are_not_text():
 
 
 class EngineProcess:
-    """``python -m azero.pbrain ...`` with a thread reading its stdout, so every wait has a timeout."""
+    """``python -m azero.pbrain.engine ...`` with a thread reading its stdout, so every wait has a timeout."""
 
     def __init__(self, args: list[str], stderr_path):
         self.stderr_file = open(stderr_path, "wb")
@@ -480,7 +469,7 @@ def test_engine_process_keeps_time_and_stdout_clean(tiny_checkpoint, tmp_path):
 
 NOISY_ENGINE = """
 import os, sys, warnings
-import azero.players as players
+import azero.players.net as players
 plain = players.HeuristicPlayer.choose_moves
 def noisy(self, games):
     print("print() noise")
@@ -488,7 +477,7 @@ def noisy(self, games):
     warnings.warn("a library warning")
     return plain(self, games)
 players.HeuristicPlayer.choose_moves = noisy
-from azero.pbrain import main
+from azero.pbrain.engine import main
 sys.exit(main(["--player", "heuristic"]))
 """
 
@@ -531,7 +520,7 @@ def test_bad_command_lines_get_one_line_and_status_2(args, complaint):
 
 
 def test_pbrain_player_plays_a_match_against_random(tmp_path):
-    player = PbrainPlayer(f"{sys.executable} -m azero.pbrain --player heuristic", turn_ms=2000,
+    player = PbrainPlayer(f"{sys.executable} -m azero.pbrain.engine --player heuristic", turn_ms=2000,
                           stderr=tmp_path / "engines.log")
     try:
         openings = [[40], [40], [30, 31], [30, 31]]
@@ -643,7 +632,7 @@ def test_new_board_size_or_rule_starts_a_new_engine(fake_engine):
 
 def test_the_protocol_engine_searches_as_the_arena_and_the_window_do(tmp_path):
     """Issue 21's drift: pbrain built its own net player with another search (no move radius on 15x15)."""
-    from azero.players import make_player
+    from azero.players.net import make_player
 
     path = save_tiny_checkpoint(tmp_path / "big.safetensors", size=15, n_in_row=5)
     args = argparse.Namespace(checkpoint=[str(path)], player=None, sims=64, device="cpu", threads=1)
@@ -659,7 +648,7 @@ def test_the_protocol_engine_searches_as_the_arena_and_the_window_do(tmp_path):
 
 
 def test_importing_the_protocol_engine_loads_no_numpy_numba_or_torch():
-    code = "import sys, azero.pbrain; print(sorted(m for m in ('numpy', 'numba', 'torch') if m in sys.modules))"
+    code = "import sys, azero.pbrain.engine; print(sorted(m for m in ('numpy', 'numba', 'torch') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, check=True)
     assert done.stdout.decode().strip() == "[]"
 
@@ -699,7 +688,7 @@ def test_about_info_and_start_are_answered_while_the_players_load():
     lines = moves.get_nowait()
     assert final(lines) == ["0,0"]
     assert any("waited" in line for line in lines)  # the wait is reported, and counted against the move's time
-    from azero.time_manager import INITIAL_OVERHEAD_S
+    from azero.search.time_manager import INITIAL_OVERHEAD_S
 
     assert engine.overhead.worst_s == INITIAL_OVERHEAD_S  # a one-off: not an overhead later moves keep a margin for
 
@@ -716,7 +705,7 @@ def test_a_network_that_fails_to_load_makes_every_move_an_error_and_the_engine_g
 
 
 def test_loading_waits_for_the_first_answer_to_go_out():
-    from azero.pbrain import BackgroundWork
+    from azero.pbrain.engine import BackgroundWork
 
     work = BackgroundWork(hold_s=3600)
     ran = threading.Event()

@@ -7,8 +7,8 @@ import argparse
 import pytest
 from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
-from azero.pbrain import PbrainEngine, build_engine
-from azero.time_manager import plan_move
+from azero.pbrain.engine import PbrainEngine, build_engine
+from azero.search.time_manager import plan_move
 
 
 class BudgetRecorder:

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from reference_rules import ReferenceGame, is_forbidden, is_win
 
 from games.constants import BLACK, DRAW, RULES, WHITE
 from games.gomoku import Gomoku
 from games.playout import count_playout_moves, random_playout, seed_playouts
 from games.randomplay import play_random_nearby
-from reference_rules import ReferenceGame, is_forbidden, is_win
 
 
 def winners_on(board2d, size, rule):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from azero.pure_mcts import DRAW_NODE, LOSS_NODE, NO_PARENT, NOT_EXPANDED, ROOT, WIN_NODE, PureMCTS
+from azero.search.pure_mcts import DRAW_NODE, LOSS_NODE, NO_PARENT, NOT_EXPANDED, ROOT, WIN_NODE, PureMCTS
 from games.constants import DRAW, ONGOING, RULES
 from games.gomoku import Gomoku
 from games.randomplay import play_random_nearby

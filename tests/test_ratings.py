@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from azero.ratings import expected_score, fit_ratings, format_table
+from azero.arena.ratings import expected_score, fit_ratings, format_table
 
 TRUE = {"anchor": 0.0, "weak": -250.0, "mid": 120.0, "strong": 400.0, "best": 650.0}
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
-from azero.arena_store import ArenaStore
-from azero.checkpoint import CheckpointInfo, save_checkpoint
-from azero.cli import main
-from azero.network import NetConfig, PolicyValueNet
-from azero.ratings_card import reproducing_command, write_card
-from games.constants import BLACK, DRAW, WHITE
 from tiny_nets import TINY, tiny_checkpoint
+
+from azero.arena.card import reproducing_command, write_card
+from azero.arena.store import ArenaStore
+from azero.cli import main
+from azero.model.checkpoint import CheckpointInfo, save_checkpoint
+from azero.model.network import NetConfig, PolicyValueNet
+from games.constants import BLACK, DRAW, WHITE
 
 SIZE = 8
 
@@ -208,8 +208,8 @@ def test_the_readme_block_gets_the_summary_table_and_plot_and_nothing_else_chang
 
 def test_the_committed_card_describes_the_committed_networks():
     """Swapping a shipped file without playing its games and writing the card again fails here."""
-    from azero.arena_store import file_sha256
-    from azero.play_choices import SHIPPED, SHIPPED_DIR
+    from azero.arena.store import file_sha256
+    from azero.model.shipped import SHIPPED, SHIPPED_DIR
 
     card = (SHIPPED_DIR / "RATINGS.md").read_text()
     shipped = [SHIPPED_DIR / f"{name}.safetensors" for name in set(SHIPPED.values())]

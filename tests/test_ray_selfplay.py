@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from azero.cli import main
-from azero.ray_selfplay import Slot, plan_slots
+from azero.train.ray_selfplay import Slot, plan_slots
 
 TINY = ["game.size=7", "game.n_in_row=4", "net.blocks=1", "net.channels=8"]
 
@@ -56,8 +56,8 @@ def test_train_on_ray_without_ray_installed_is_one_line_and_creates_nothing(tmp_
 
 def test_bench_measures_the_training_actors_on_ray():
     pytest.importorskip("ray")
-    from azero.config import build_config
-    from azero.ray_selfplay import measure_selfplay
+    from azero.train.config import build_config
+    from azero.train.ray_selfplay import measure_selfplay
 
     config = build_config("gomoku9", [*TINY, "selfplay.simulations=8", "selfplay.fast_simulations=4",
                                       "selfplay.games_per_worker=4", "selfplay.workers=2"])

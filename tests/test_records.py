@@ -9,16 +9,7 @@ from hypothesis import strategies as st
 
 from games.gomoku import Gomoku
 from games.randomplay import play_random_nearby
-from games.records import (
-    GameRecord,
-    RecordError,
-    load_record,
-    read_psq,
-    read_sgf,
-    save_record,
-    write_psq,
-    write_sgf,
-)
+from games.records import GameRecord, RecordError, load_record, read_psq, read_sgf, save_record, write_psq, write_sgf
 
 
 def random_record(size, rule, seed, max_moves=None):

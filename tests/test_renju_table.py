@@ -1,10 +1,10 @@
 """Hand-checked renju positions: the engine must find exactly the forbidden points marked '#'."""
 
 import pytest
-
-from games.gomoku import Gomoku
 from reference_rules import forbidden_points
 from renju_positions import CASES
+
+from games.gomoku import Gomoku
 
 SIZE = 15
 PADDING_ROW = SIZE - 1  # white stones that put black to move go on the bottom row, far from the shapes

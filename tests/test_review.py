@@ -7,14 +7,15 @@ import pytest
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-from azero.evaluator import UniformEvaluator  # noqa: E402
-from azero.players import NetPlayer  # noqa: E402
-from azero.review import GameReview, PositionReview, grade, review_game  # noqa: E402
+from tiny_nets import tiny_checkpoint  # noqa: E402
+
+from azero.model.evaluator import UniformEvaluator  # noqa: E402
+from azero.play.review import GameReview, PositionReview, grade, review_game  # noqa: E402
+from azero.players.net import NetPlayer  # noqa: E402
 from games import coords  # noqa: E402
 from games.constants import BLACK, WHITE  # noqa: E402
 from games.gomoku import Gomoku  # noqa: E402
 from games.records import GameRecord, save_record  # noqa: E402
-from tiny_nets import tiny_checkpoint  # noqa: E402
 
 
 def test_grades_follow_the_drop_of_the_movers_win_rate():

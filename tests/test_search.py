@@ -1,4 +1,4 @@
-"""The batched PUCT search (azero.search / azero.mcts): what self-play and the players rely on.
+"""The batched PUCT search (azero.search.searcher / azero.search.mcts): what self-play and the players rely on.
 
 Positions are 9x9 so every search here is cheap.  Two deterministic evaluators
 stand in for a network: ``UniformEvaluator`` (flat priors, draw values) and
@@ -14,11 +14,11 @@ import hashlib
 import numpy as np
 import pytest
 
-from azero import mcts
-from azero.evaluator import UniformEvaluator
-from azero.planes import encode
-from azero.search import SearchConfig, Searcher
-from azero.simple_mcts import SimpleMCTS
+from azero.model.evaluator import UniformEvaluator
+from azero.model.planes import encode
+from azero.search import mcts
+from azero.search.searcher import SearchConfig, Searcher
+from azero.search.simple_mcts import SimpleMCTS
 from games.constants import BLACK, RENJU, WHITE
 from games.coords import from_xy
 from games.gomoku import Gomoku

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from azero.evaluator import UniformEvaluator
-from azero.search import SearchConfig
+from azero.model.evaluator import UniformEvaluator
+from azero.search.searcher import SearchConfig
 from selfplay.engine import SelfPlayConfig, SelfPlayEngine
 
 

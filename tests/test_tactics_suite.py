@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from azero import mcts, vct
-from azero.evaluator import UniformEvaluator
-from azero.players import NetPlayer, play_search_config
+from azero.model.evaluator import UniformEvaluator
+from azero.players.net import NetPlayer, play_search_config
+from azero.search import mcts, vct
 from games.constants import EMPTY
 from games.gomoku import Gomoku
 from games.renju import new_three_stack

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from azero import time_manager as tm
-from azero.evaluator import UniformEvaluator
-from azero.players import MIN_SIMULATIONS, NetPlayer, play_search_config
-from azero.time_manager import MoveBudget, OverheadMeter, RootStats, SearchStopper, plan_move
+from azero.model.evaluator import UniformEvaluator
+from azero.players.net import MIN_SIMULATIONS, NetPlayer, play_search_config
+from azero.search import time_manager as tm
+from azero.search.time_manager import MoveBudget, OverheadMeter, RootStats, SearchStopper, plan_move
 from games.gomoku import Gomoku
 
 

@@ -18,25 +18,25 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 import torch
+from tiny_nets import tiny_checkpoint
 
-from azero.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, read_info, save_checkpoint
 from azero.cli import main
-from azero.config import build_config, load_file
-from azero.metrics import read_table
-from azero.network import PolicyValueNet
-from azero.planes import LAST_MOVE, NUM_PLANES, OPPONENT, OWN, encode
+from azero.model.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, read_info, save_checkpoint
+from azero.model.network import PolicyValueNet
+from azero.model.planes import LAST_MOVE, NUM_PLANES, OPPONENT, OWN, encode
+from azero.train.config import build_config, load_file
+from azero.train.metrics import read_table
 from games.constants import BLACK, FREESTYLE, RENJU, WHITE
 from games.renju import forbidden_mask
 from selfplay.replay import ReplayWindow, apply_symmetry
 from selfplay.shards import Shard, list_shards, read_shard, remove_unfinished_shards
-from tiny_nets import tiny_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]
 _SCRIPT = Path(sys.executable).with_name("azero")
@@ -629,7 +629,7 @@ def test_list_presets(capsys):
 @pytest.mark.parametrize("change, section", [("game.size=9", "game"), ("game.n_in_row=5", "game"),
                                              ("net.channels=16", "net")])
 def test_resuming_with_another_game_or_net_is_refused(tmp_path, monkeypatch, capsys, change, section):
-    import azero.train
+    import azero.train.learner
 
     run = tmp_path / "run"
     run.mkdir()
@@ -639,7 +639,7 @@ def test_resuming_with_another_game_or_net_is_refused(tmp_path, monkeypatch, cap
     def must_not_start(*_args, **_kwargs):
         raise AssertionError("training started in a folder that holds another run")
 
-    monkeypatch.setattr(azero.train, "Learner", must_not_start)
+    monkeypatch.setattr(azero.train.learner, "Learner", must_not_start)
     code, _, err = run_main(["train", "--run", str(run), "--no-progress", *TINY, change], capsys)
     assert code == 2, err
     # (The CLI prints the configuration before it looks at the folder; the error is the one last line.)
@@ -653,7 +653,7 @@ def test_resuming_with_another_game_or_net_is_refused(tmp_path, monkeypatch, cap
 
 
 def test_resuming_with_other_limits_or_rates_is_allowed(tmp_path):
-    from azero.train import RunFolder, check_resumable
+    from azero.train.run_folder import RunFolder, check_resumable
 
     run = tmp_path / "run"
     run.mkdir()
@@ -663,24 +663,26 @@ def test_resuming_with_other_limits_or_rates_is_allowed(tmp_path):
 
 
 def test_a_refused_resume_leaves_the_folder_resumable(tmp_path, monkeypatch):
-    import azero.train
+    import azero.train.learner
+    import azero.train.pool
+    import azero.train.run_folder
 
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
     config7 = build_config("gomoku9", TINY)
     net = PolicyValueNet(config7.net)
     info = CheckpointInfo(rule="freestyle", size=SIZE, n_in_row=N_IN_ROW, net=config7.net.to_dict(), step=0)
-    save_checkpoint(azero.train.RunFolder(run).checkpoint(0), net, info)
-    azero.train.RunFolder(run).publish(0)  # a run folder whose config.toml was lost (or from an older version)
+    save_checkpoint(azero.train.run_folder.RunFolder(run).checkpoint(0), net, info)
+    azero.train.run_folder.RunFolder(run).publish(0)  # a run folder whose config.toml was lost (or from an older version)
 
     def must_not_start(*_args, **_kwargs):
         raise AssertionError("self-play started in a folder that holds another run")
 
-    monkeypatch.setattr(azero.train.LocalWorkers, "start", must_not_start)
+    monkeypatch.setattr(azero.train.pool.LocalWorkers, "start", must_not_start)
     config9 = build_config("gomoku9", [*TINY, "game.size=9"])
     with pytest.raises(CheckpointError, match="7x7, not 9x9"):
-        azero.train.train(config9, run, progress=False, log=lambda _message: None)
-    azero.train.check_resumable(azero.train.RunFolder(run), config7)  # the right settings must still resume
+        azero.train.learner.train(config9, run, progress=False, log=lambda _message: None)
+    azero.train.run_folder.check_resumable(azero.train.run_folder.RunFolder(run), config7)  # the right settings must still resume
 
 
 # -- the replay window ----------------------------------------------------------------------------------
@@ -893,8 +895,9 @@ def test_window_counts_every_position_added():
 
 def test_training_gauntlet_builds_the_runs_elo_curve(tmp_path):
     """Every evaluation is an arena gauntlet: games land in RUN/arena.sqlite, Elo in eval.csv and plots/elo.png."""
-    from azero.arena_store import ArenaStore
-    from azero.train import Learner, RunFolder
+    from azero.arena.store import ArenaStore
+    from azero.train.learner import Learner
+    from azero.train.run_folder import RunFolder
 
     config = build_config("gomoku9", [*TINY, "eval.games=2", "eval.simulations=4", "eval.pure_playouts=20",
                                       "eval.previous=1", "train.device=\"cpu\""])
@@ -924,7 +927,8 @@ def test_training_gauntlet_builds_the_runs_elo_curve(tmp_path):
 
 
 def _learner(tmp_path, *overrides):
-    from azero.train import Learner, RunFolder
+    from azero.train.learner import Learner
+    from azero.train.run_folder import RunFolder
 
     folder = RunFolder(tmp_path / "run")
     folder.create()
@@ -948,7 +952,7 @@ def test_a_new_run_can_start_from_a_freestyle_net_of_the_same_board_for_renju(tm
 
 
 def test_init_from_a_net_of_another_shape_is_refused_with_the_shapes(tmp_path):
-    from azero.config import ConfigError
+    from azero.train.config import ConfigError
     source = tiny_checkpoint(tmp_path / "small.safetensors", size=SIZE, n_in_row=N_IN_ROW)
     learner = _learner(tmp_path, "net.channels=16", f'train.init_from="{source}"')
     with pytest.raises(ConfigError, match="1x8 net.*set net"):

@@ -1,11 +1,11 @@
 """Tree reuse in play: a NetPlayer keeps the searched subtree between its moves (window, protocol engine, arena)."""
 
 import numpy as np
-
-from azero.players import NetPlayer, play_search_config
-from azero.search import SearchConfig
-from games.gomoku import Gomoku
 from test_search import HashEvaluator
+
+from azero.players.net import NetPlayer, play_search_config
+from azero.search.searcher import SearchConfig
+from games.gomoku import Gomoku
 
 
 def player(simulations=200, reuse=True, size=9):

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from reference_rules import EMPTY, is_forbidden, is_win
 
-from azero.vcf import NO_VCF, find_vcf
+from azero.search.vcf import NO_VCF, find_vcf
 from games import coords
 from games.constants import BLACK, RULES, WHITE
 from games.renju import new_three_stack
-from reference_rules import EMPTY, is_forbidden, is_win
 
 
 # -- the reference: the rule book, recursively, trying every point -------------------------------------------
@@ -24,7 +24,7 @@ def winning_points(rows, size, color, n_in_row, rule):
 
 
 def reference_vcf_moves(rows, size, attacker, n_in_row, rule, fours):
-    """Every first move of a VCF of at most ``fours`` fours (the same definition as azero.vcf, written plainly)."""
+    """Every first move of a VCF of at most ``fours`` fours (the same definition as azero.search.vcf, written plainly)."""
     defender = WHITE if attacker == BLACK else BLACK
     starts = []
     for y in range(size):
@@ -131,10 +131,10 @@ def test_renju_forbidden_points_cut_both_ways():
 
 
 def test_the_search_plays_the_first_four_of_a_vcf_and_avoids_moves_that_allow_one():
-    from azero import mcts
-    from azero.evaluator import UniformEvaluator
-    from azero.players import NetPlayer
-    from azero.search import SearchConfig
+    from azero.model.evaluator import UniformEvaluator
+    from azero.players.net import NetPlayer
+    from azero.search import mcts
+    from azero.search.searcher import SearchConfig
     from games.gomoku import Gomoku
 
     board = position(**THREE_FOURS)
@@ -158,9 +158,9 @@ def test_the_search_plays_the_first_four_of_a_vcf_and_avoids_moves_that_allow_on
 
 def test_a_kept_subtree_whose_root_has_a_vcf_is_judged_again_as_a_root():
     """Tree reuse: the new root was searched as a leaf, with the small leaf budget; as a root it gets the large one."""
-    from azero import mcts
-    from azero.evaluator import UniformEvaluator
-    from azero.search import SearchConfig, Searcher
+    from azero.model.evaluator import UniformEvaluator
+    from azero.search import mcts
+    from azero.search.searcher import SearchConfig, Searcher
     from games.gomoku import Gomoku
 
     board = position(**THREE_FOURS)

@@ -1,14 +1,14 @@
-"""The numba VCT (azero.vct) against a plain recursive reference written from its definitions, and on known shapes."""
+"""The numba VCT (azero.search.vct) against a plain recursive reference written from its definitions, and on known shapes."""
 
 import numpy as np
 import pytest
+from vct_reference import vct_first_moves, winning_points
 
-from azero import vct
-from azero.vcf import NO_VCF, find_vcf
+from azero.search import vct
+from azero.search.vcf import NO_VCF, find_vcf
 from games import coords
 from games.constants import BLACK, RULES, WHITE
 from games.renju import new_three_stack
-from vct_reference import vct_first_moves, winning_points
 
 
 def quiet_random_position(rng, size, rule, n_in_row):

@@ -9,17 +9,17 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pygame  # noqa: E402
+from tiny_nets import tiny_checkpoint  # noqa: E402
 
-from azero.arena_store import ArenaStore  # noqa: E402
-from azero.play_choices import Choices, bot_variants, checkpoint_variant  # noqa: E402
-from azero.play_session import PlaySession  # noqa: E402
-from azero.players import HeuristicPlayer, NetPlayer, make_player  # noqa: E402
-from azero.evaluator import UniformEvaluator  # noqa: E402
-from azero.window import Thinker, Window  # noqa: E402
+from azero.arena.store import ArenaStore  # noqa: E402
+from azero.model.evaluator import UniformEvaluator  # noqa: E402
+from azero.play.choices import Choices, bot_variants, checkpoint_variant  # noqa: E402
+from azero.play.session import PlaySession  # noqa: E402
+from azero.play.window import Thinker, Window  # noqa: E402
+from azero.players.net import HeuristicPlayer, NetPlayer, make_player  # noqa: E402
 from games import coords  # noqa: E402
 from games.constants import BLACK, WHITE  # noqa: E402
 from games.gomoku import Gomoku  # noqa: E402
-from tiny_nets import tiny_checkpoint  # noqa: E402
 
 
 def open_window(tmp_path, size=9, rule="freestyle", human=BLACK, make=None, db=True, variants=None,
@@ -257,13 +257,13 @@ def test_load_switches_to_the_ai_for_the_saved_game_and_refuses_a_game_nobody_he
 
 def test_the_shipped_checkpoints_are_the_default_and_a_screenshot_can_show_the_ais_analysis(tmp_path, nets,
                                                                                         monkeypatch, capsys):
-    from azero import play_choices
     from azero.cli import main
+    from azero.model import shipped as shipped_catalogue
 
     shipped = tmp_path / "shipped"
     shipped.mkdir()
     (shipped / "gomoku9.safetensors").write_bytes(nets["gomoku9"].read_bytes())
-    monkeypatch.setattr(play_choices, "SHIPPED_DIR", shipped)
+    monkeypatch.setattr(shipped_catalogue, "SHIPPED_DIR", shipped)
     out = tmp_path / "analysed.png"
     assert main(["play", "--screenshot", str(out), "--moves", "e5,d4", "--analyse", "--sims", "64"]) == 0
     said = capsys.readouterr().out
@@ -275,7 +275,7 @@ def test_the_shipped_checkpoints_are_the_default_and_a_screenshot_can_show_the_a
     assert "no AI here plays freestyle 12x12 (offered: freestyle 9x9, freestyle 15x15" in capsys.readouterr().err
     assert main(["play", "--checkpoint", str(nets["renju15"]), "--rule", "freestyle", "--screenshot", str(out)]) == 2
     assert "was trained for renju 15x15, not freestyle 15x15" in capsys.readouterr().err
-    monkeypatch.setattr(play_choices, "SHIPPED_DIR", tmp_path / "nothing")
+    monkeypatch.setattr(shipped_catalogue, "SHIPPED_DIR", tmp_path / "nothing")
     assert main(["play", "--screenshot", str(out), "--analyse"]) == 2
     assert "no shipped checkpoints" in capsys.readouterr().err
 
@@ -300,11 +300,11 @@ def test_closing_the_window_while_the_ai_thinks_exits_at_once_without_a_tracebac
         import os, time
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         import pygame
-        from azero.evaluator import UniformEvaluator
-        from azero.play_choices import Choices, bot_variants
-        from azero.play_session import PlaySession
-        from azero.players import NetPlayer
-        from azero.window import Thinker, Window
+        from azero.model.evaluator import UniformEvaluator
+        from azero.play.choices import Choices, bot_variants
+        from azero.play.session import PlaySession
+        from azero.players.net import NetPlayer
+        from azero.play.window import Thinker, Window
 
         choices = Choices(bot_variants("heuristic", "freestyle", 15), side=None)  # watch: the AI moves at once
         session = PlaySession(size=15, human=None, db_path=None)
@@ -324,10 +324,10 @@ def test_closing_the_window_while_the_ai_thinks_exits_at_once_without_a_tracebac
 
 
 def test_the_shipped_networks_load_and_a_bare_azero_play_offers_15x15_freestyle_first():
-    from azero.checkpoint import read_info
-    from azero.play import choices_from
-    from azero.play_choices import SHIPPED, SHIPPED_DIR
     from azero.cli import build_parser
+    from azero.model.checkpoint import read_info
+    from azero.model.shipped import SHIPPED, SHIPPED_DIR
+    from azero.play.app import choices_from
 
     shipped = sorted(SHIPPED_DIR.glob("*.safetensors"))
     assert {p.stem for p in shipped} <= set(SHIPPED.values()) and (SHIPPED_DIR / "gomoku15.safetensors").is_file()
@@ -347,9 +347,9 @@ def test_play_gives_the_network_half_the_cores_not_every_core(tmp_path, monkeypa
     """torch's default (a thread per core) made the AI's moves 20-40x slower beside one busy program."""
     import torch
 
-    from azero import window as window_module
     from azero.cli import main
-    from azero.play import network_threads
+    from azero.play import window as window_module
+    from azero.play.app import network_threads
 
     assert network_threads(None, cores=2) == 1 and network_threads(None, cores=8) == 4
     assert network_threads(None, cores=64) == 4 and network_threads(3, cores=2) == 3
@@ -375,10 +375,10 @@ def test_closing_during_a_torch_search_stops_the_search_and_exits_cleanly(tmp_pa
         import os, time
         os.environ["SDL_VIDEODRIVER"] = "dummy"
         import pygame
-        from azero.play_choices import Choices, checkpoint_variant
-        from azero.play_session import PlaySession
-        from azero.players import make_player
-        from azero.window import Thinker, Window
+        from azero.play.choices import Choices, checkpoint_variant
+        from azero.play.session import PlaySession
+        from azero.players.net import make_player
+        from azero.play.window import Thinker, Window
 
         # Thinking by the clock for a minute (a fixed count that large would first allocate gigabytes of tree).
         choices = Choices([checkpoint_variant("az:{net}")], side=None, custom=(20000, 60.0))
@@ -439,7 +439,7 @@ def test_policy_map_and_line_show_on_the_persons_turn_without_a_hint(tmp_path):
 
 
 def test_long_status_lines_wrap_inside_the_panel():
-    from azero.window import PANEL, wrap
+    from azero.play.window import PANEL, wrap
 
     pygame.font.init()
     font = pygame.font.Font(None, 20)
@@ -452,7 +452,7 @@ def test_long_status_lines_wrap_inside_the_panel():
 
 @pytest.mark.parametrize("size", [7, 9, 15, 19])
 def test_coordinates_stay_clear_of_a_stone_in_the_corner(size):
-    from azero.board_view import BoardGeometry
+    from azero.play.board_view import BoardGeometry
 
     pygame.font.init()
     g = BoardGeometry.fit(size, 720)
@@ -481,7 +481,7 @@ def test_the_idle_window_draws_nothing(tmp_path):
 def test_every_key_is_in_the_readmes_key_table_and_escape_quits(tmp_path):
     from pathlib import Path
 
-    from azero.window import KEYS
+    from azero.play.window import KEYS
 
     readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
     table = readme[readme.index("| control | key |"):]
@@ -615,7 +615,7 @@ def test_live_analysis_in_watch_mode_shows_the_ais_search_while_it_plays(tmp_pat
 
 
 def test_live_analysis_rests_once_it_has_searched_its_visits(tmp_path, monkeypatch):
-    from azero import thinker
+    from azero.play import thinker
 
     monkeypatch.setattr(thinker, "LIVE_MAX_VISITS", 300)
     net = NetPlayer(UniformEvaluator(), 48)
@@ -636,8 +636,8 @@ def test_live_analysis_rests_once_it_has_searched_its_visits(tmp_path, monkeypat
 
 
 def test_each_level_shows_its_elo_against_the_pattern_bot_from_the_ratings(tmp_path, nets):
-    from azero.level_ratings import level_elos
-    from azero.play_choices import LEVELS
+    from azero.arena.level_ratings import level_elos
+    from azero.play.choices import LEVELS
 
     db = tmp_path / "shipped.sqlite"
     base = f"az:{nets['gomoku9']}"

@@ -8,12 +8,11 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from tiny_nets import tiny_checkpoint
 
 from games import coords
-from tiny_nets import tiny_checkpoint
 
 TOOLS = ("Xvfb", "xdotool")
 if not all(shutil.which(tool) for tool in TOOLS):
@@ -54,8 +53,8 @@ def wait_for(until, seconds=90.0, what="it"):
 
 
 def test_a_person_plays_turns_on_live_analysis_and_closes_the_window_mid_search(tmp_path, display):
-    from azero.board_view import BoardGeometry
-    from azero.window import BOARD_PIXELS
+    from azero.play.board_view import BoardGeometry
+    from azero.play.window import BOARD_PIXELS
 
     net = tiny_checkpoint(tmp_path / "tiny9.safetensors", size=9, n_in_row=5)
     env = {k: v for k, v in os.environ.items() if k not in ("SDL_VIDEODRIVER", "WAYLAND_DISPLAY")}

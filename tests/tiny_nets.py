@@ -4,8 +4,8 @@ from pathlib import Path
 
 import torch
 
-from azero.checkpoint import CheckpointInfo, save_checkpoint
-from azero.network import NetConfig, PolicyValueNet
+from azero.model.checkpoint import CheckpointInfo, save_checkpoint
+from azero.model.network import NetConfig, PolicyValueNet
 
 TINY = dict(blocks=1, channels=8, global_pool_every=1, head_channels=4, value_hidden=8)
 

@@ -1,12 +1,13 @@
-"""The VCT of azero.vct written plainly from its definitions with the rule book (tests/reference_rules), recursively.
+"""The VCT of azero.search.vct written plainly from its definitions with the rule book (tests/reference_rules), recursively.
 
 Slow and obviously right: every question is answered by scanning the whole
 board with the reference rules; nothing is cached and nothing is pruned
 beyond what the definitions say.
 """
 
-from games.constants import BLACK, WHITE
 from reference_rules import DIRECTIONS, EMPTY, is_forbidden, is_win
+
+from games.constants import BLACK, WHITE
 
 
 def empties(rows, size):
@@ -110,7 +111,7 @@ def attacker_wins(rows, size, attacker, n_in_row, rule, depth_left):
 
 
 def vct_first_moves(rows, size, attacker, n_in_row, rule, depth_left, first_only=False):
-    """Every first move that wins (see azero.vct's docstring for the definitions)."""
+    """Every first move that wins (see azero.search.vct's docstring for the definitions)."""
     defender = WHITE if attacker == BLACK else BLACK
     wins = winning_points(rows, size, attacker, n_in_row, rule)
     if wins:

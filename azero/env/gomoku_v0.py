@@ -46,10 +46,9 @@ except ImportError as error:
     raise ImportError(f"azero.env.gomoku_v0 needs PettingZoo and Gymnasium ({error}); "
                       "install them with: pip install -e '.[rl]'") from error
 
+from azero.env.view import RENDER_FPS, RENDER_MODES, BoardPainter, action_space, check_render_mode, observation_space, observe
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import Gomoku
-
-from .view import RENDER_FPS, RENDER_MODES, BoardPainter, action_space, check_render_mode, observation_space, observe
 
 AGENT_COLORS = {"black_0": BLACK, "white_0": WHITE}
 

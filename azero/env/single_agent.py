@@ -11,7 +11,7 @@
         if terminated:
             break
 
-The opponent is any player spec :func:`azero.players.make_player` accepts
+The opponent is any player spec :func:`azero.players.net.make_player` accepts
 and that needs no person: ``random``, ``heuristic``, ``pure:N``,
 ``az:CHECKPOINT[:sims=N]...`` (a ``.safetensors`` or an exported ``.onnx``
 net; it must be trained for the environment's rules and size) or
@@ -50,11 +50,10 @@ except ImportError as error:
     raise ImportError(f"azero.env.single_agent needs Gymnasium ({error}); install it with: pip install -e '.[rl]'") \
         from error
 
+from azero.env.view import RENDER_FPS, RENDER_MODES, BoardPainter, action_space, check_render_mode, observation_space, observe
+from azero.players.net import Forfeit, make_player, parse_spec
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import COLOR_NAMES, Gomoku
-
-from ..players import Forfeit, make_player, parse_spec
-from .view import RENDER_FPS, RENDER_MODES, BoardPainter, action_space, check_render_mode, observation_space, observe
 
 ENV_ID = "azero/GomokuVsPlayer-v0"
 AGENT_COLORS = ("black", "white", "random")

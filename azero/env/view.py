@@ -2,7 +2,7 @@
 
 The observation is a dict, as in PettingZoo's classic games:
 
-* ``observation``: the network's input planes (:mod:`azero.planes`), float32
+* ``observation``: the network's input planes (:mod:`azero.model.planes`), float32
   ``[NUM_PLANES, size, size]`` (channels first, as the network reads them),
   from the observing side's point of view: own stones, the opponent's, the
   last move, "black to move" (all ones when the observer is black), black's
@@ -21,11 +21,10 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import logger, spaces
 
+from azero.model.planes import NUM_PLANES, encode
 from games.constants import BLACK, RENJU
 from games.gomoku import Gomoku
 from games.renju import forbidden_mask
-
-from ..planes import NUM_PLANES, encode
 
 RENDER_MODES = ("human", "rgb_array", "ansi")
 RENDER_FPS = 2  # the "human" window shows a game at about two moves a second, as the classic suite's boards do
@@ -69,7 +68,7 @@ def check_render_mode(render_mode: str | None) -> None:
 
 
 class BoardPainter:
-    """``render()`` for the environments, through the window's own drawing (:func:`azero.board_view.draw_board`).
+    """``render()`` for the environments, through the window's own drawing (:func:`azero.play.board_view.draw_board`).
 
     ``ansi``: the engine's text board; ``rgb_array``: an ``[H, W, 3]`` uint8
     picture; ``human``: a pygame window, updated on every call.
@@ -77,7 +76,7 @@ class BoardPainter:
 
     def __init__(self, size: int, render_mode: str | None, pixels: int = 480, caption: str = "azero gomoku"):
         check_render_mode(render_mode)
-        from ..board_view import BoardGeometry
+        from azero.play.board_view import BoardGeometry
 
         self.render_mode = render_mode
         self.geometry = BoardGeometry.fit(size, pixels)
@@ -94,7 +93,7 @@ class BoardPainter:
             return game.render()
         import pygame
 
-        from ..board_view import draw_board
+        from azero.play.board_view import draw_board
 
         if self._surface is None:
             pygame.font.init()

@@ -17,11 +17,11 @@ import argparse
 
 import numpy as np
 
-from azero.checkpoint import load_checkpoint
 from azero.env import gomoku_v0
-from azero.evaluator import NetEvaluator
-from azero.play_choices import shipped_checkpoint
-from azero.players import make_player
+from azero.model.checkpoint import load_checkpoint
+from azero.model.evaluator import NetEvaluator
+from azero.play.choices import shipped_checkpoint
+from azero.players.net import make_player
 
 
 def policy_move(evaluator, observation) -> int:

@@ -92,7 +92,7 @@ def orphans_after(pgid: int, seconds: float = 20.0) -> list[int]:
 
 
 def check_run(run: Path, before: dict) -> tuple[list[str], dict]:
-    from azero.checkpoint import CheckpointError, load_checkpoint
+    from azero.model.checkpoint import CheckpointError, load_checkpoint
     from selfplay.shards import ShardError, list_shards, read_shard
 
     problems = []
@@ -109,7 +109,7 @@ def check_run(run: Path, before: dict) -> tuple[list[str], dict]:
     counters = {}
     latest = sorted((run / "checkpoints").glob("*.safetensors"))
     if latest:
-        from azero.checkpoint import read_info
+        from azero.model.checkpoint import read_info
 
         info = read_info(latest[-1])
         counters = {"step": info.step, "games": info.games, "positions": info.positions}

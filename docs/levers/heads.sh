@@ -1,6 +1,6 @@
 # The two KataGo heads on 9x9, measured as Elo per hour: four runs from zero, one after another on the
 # same machine for the same minutes, then each final net against the run without either head.
-# The numbers in the README: bash docs/levers/heads.sh 14 200   (2-core CPU: 4 x 14 min of training, then
+# The numbers in docs/strength.md: bash docs/levers/heads.sh 14 200   (2-core CPU: 4 x 14 min of training, then
 # about 20 min of games; they were played as 60 a pairing first, then topped up to 200, which the arena resumes;
 # the wdl pairing stopped at 60 when the session ran out)
 # $1: minutes of training per run; $2: arena games per pairing.

@@ -1,5 +1,5 @@
 # Lever ablation on 9x9: seven runs from zero side by side, same wall-clock, then each against the full recipe.
-# Ran on one H100 with 16 cores (the numbers in the README): bash docs/levers/levers.sh 5.5 530
+# Ran on one H100 with 16 cores (the numbers in docs/strength.md): bash docs/levers/levers.sh 5.5 530
 # $1: minutes of training per run; $2: second of the script at which unfinished arena games are abandoned.
 cd "$(dirname "$0")/../.." && export PYTHONUNBUFFERED=1 && mkdir -p runs && rm -rf runs/lev-* runs/levers.sqlite*
 MIN=${1:-5.5}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from azero import tactics, vcf, vct
+from azero.search import tactics, vcf, vct
 from games import coords
 from games.constants import RULES
 from games.gomoku import Gomoku

@@ -15,11 +15,8 @@ import sys
 from azero import __version__
 from azero.arena.ratings import DEFAULT_ANCHOR, DEFAULT_ANCHOR_ELO
 from azero.pbrain.one_line_parser import EXIT_BAD_INPUT, OneLineParser  # pbrain-azero shares it
+from azero.players.spec import PLAYER_SPEC_TEXT  # the players a tournament takes (a light module: no numba)
 from games.constants import RULES
-
-PLAYER_SPEC_TEXT = ("random, heuristic, pure:N (N playouts), "
-                    "az:CHECKPOINT[:sims=N][:time=SECONDS][:vct=N][:replyvct=N][:leafvct=N][:defence=1], "
-                    "pbrain:COMMAND (a Gomocup engine)")
 
 
 class CommandError(Exception):
@@ -110,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Self-play reinforcement learning from zero knowledge. Self-play worker processes play with the "
         "latest network and write games to RUN/shards; the learner trains on a sliding window of them and writes "
         "checkpoints, metrics (CSV and TensorBoard) and a progress plot to RUN. Stop it at any time (Ctrl-C); "
-        "the same command resumes. Any setting can be changed with SECTION.KEY=VALUE (see --print-config).",
+        "the same command resumes. Any setting can be changed with SECTION.KEY=VALUE (see --help-settings for what "
+        "each one does, --print-config for the whole configuration).",
     )
     train.add_argument("overrides", nargs="*", metavar="SECTION.KEY=VALUE",
                        help="change one setting of the preset, for example selfplay.simulations=100")
@@ -121,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--workers", type=int, help="self-play processes (selfplay.workers; default one per core)")
     train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps (train.device; default auto)")
     train.add_argument("--print-config", action="store_true", help="print the full configuration and exit")
+    train.add_argument("--help-settings", action="store_true",
+                       help="explain every setting SECTION.KEY: its value (the preset's, with any overrides), the values "
+                            "it accepts and what it does; then exit")
     train.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     train.add_argument("--no-progress", action="store_true", help="no live status line (for logs)")
     _add_backend_arguments(train, "self-play runs")
@@ -224,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         "TAKEBACK, RESTART, END, ABOUT), thinking within the time the manager gives. Nothing but protocol lines "
         "goes to stdout. The same program is installed as 'pbrain-azero' for managers that want that name.",
     )
-    from azero.pbrain.engine import add_arguments as add_pbrain_arguments
+    from azero.pbrain.main import add_arguments as add_pbrain_arguments
 
     add_pbrain_arguments(pbrain)
     pbrain.set_defaults(handler=run_pbrain)
@@ -407,6 +408,11 @@ def run_train(args: argparse.Namespace) -> None:
     config = build_config(args.preset, overrides)
     if args.print_config:
         print(config.to_toml(), end="")
+        return
+    if args.help_settings:
+        from azero.train.settings_help import settings_help
+
+        print(settings_help(config))
         return
     from azero.train.run_folder import RunFolder, check_resumable
     from azero.train.learner import check_start, train
@@ -645,7 +651,7 @@ def run_review(args: argparse.Namespace) -> None:
 
 
 def run_pbrain(args: argparse.Namespace) -> None:
-    from azero.pbrain.engine import run
+    from azero.pbrain.main import run
 
     code = run(args, prog="azero pbrain")
     if code:

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from azero.bounds import Bounds
-from azero.search import mcts
 from azero.search.openings import random_opening
 from azero.search.searcher import SearchConfig, Searcher
 from games.constants import BLACK, DRAW, ONGOING, WHITE
@@ -136,7 +135,7 @@ class SelfPlayEngine:
         slot.full = cfg.fast_simulations >= cfg.simulations or self.rng.random() < cfg.full_search_fraction
         simulations = cfg.simulations if slot.full else cfg.fast_simulations
         # The cap counts a reused subtree's visits too (as KataGo does), but every move gets at least one new one.
-        extra = max(1, simulations - int(mcts.simulations_done(self.searcher.ints, g)))
+        extra = max(1, simulations - self.searcher.simulations_done(g))
         self.searcher.begin(g, extra, noise=slot.full, forced=slot.full)
 
     def step(self) -> list[GameData]:

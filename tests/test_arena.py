@@ -22,7 +22,11 @@ from azero.arena.store import ArenaError, ArenaStore
 from azero.arena.tournament import GameKind, pairings, run_tournament, schedule
 from azero.cli import main
 from azero.model.evaluator import UniformEvaluator
-from azero.players.net import Forfeit, NetPlayer, RandomPlayer, make_player, parse_spec
+from azero.players.factory import make_player
+from azero.players.forfeit import Forfeit
+from azero.players.network import NetPlayer
+from azero.players.simple import RandomPlayer
+from azero.players.spec import parse_spec
 from azero.search.openings import balanced_openings, openings_from_file
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import Gomoku
@@ -293,10 +297,10 @@ def test_a_tournament_stores_every_game_and_a_larger_one_adds_only_the_new(tmp_p
 
 
 def test_an_interrupted_tournament_resumes_without_losing_or_repeating_games(tmp_path, monkeypatch):
-    import azero.players.net
+    import azero.players.factory
 
     db = tmp_path / "a.sqlite"
-    real = azero.players.net.make_player
+    real = azero.players.factory.make_player
     class Impatient:
         """Random moves, then Ctrl-C in the middle of the batch, once some of its games have ended."""
 
@@ -313,13 +317,13 @@ def test_an_interrupted_tournament_resumes_without_losing_or_repeating_games(tmp
         def close(self):
             pass
 
-    monkeypatch.setattr(azero.players.net, "make_player", lambda spec, **kw: Impatient() if spec == "random" else real(spec, **kw))
+    monkeypatch.setattr(azero.players.factory, "make_player", lambda spec, **kw: Impatient() if spec == "random" else real(spec, **kw))
     stopped = run_tournament(db, ["random", "heuristic"], SMALL, 16, progress=False)
     assert stopped.interrupted and 0 < stopped.played < 16
     with ArenaStore(db) as store:
         before = {g.schedule_key: g.moves for g in store.games()}
     assert len(before) == stopped.played
-    monkeypatch.setattr(azero.players.net, "make_player", real)
+    monkeypatch.setattr(azero.players.factory, "make_player", real)
     resumed = run_tournament(db, ["random", "heuristic"], SMALL, 16, progress=False)
     assert (resumed.played, resumed.already_played) == (16 - len(before), len(before))
     with ArenaStore(db) as store:
@@ -472,7 +476,7 @@ def test_a_worker_that_dies_ends_the_run_with_one_line_not_a_hang(tmp_path):
 
 
 def test_a_training_runs_folder_stands_for_its_latest_checkpoint(tmp_path):
-    from azero.players.net import pinned
+    from azero.players.spec import pinned
     from azero.train.run_folder import RunFolder
 
     folder = RunFolder(tmp_path / "runX")

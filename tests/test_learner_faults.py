@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 
 from azero.train.config import build_config
-from azero.train.pool import LocalWorkers
+from azero.train.pool import LocalWorkers, stop_requested
 from selfplay.shards import Shard, ShardError, decode_shard, encode_shard
-from selfplay.worker import stop_requested
 
 
 def _read_stop_state_forever(flag):
@@ -140,17 +139,17 @@ def small_learner(tmp_path):
 def test_a_step_with_a_non_finite_loss_is_refused_and_said(tmp_path, monkeypatch):
     import torch
 
-    from azero.train import learner as train
+    from azero.train import step
 
     learner = small_learner(tmp_path)
     before = {k: v.detach().clone() for k, v in learner.net.named_parameters()}
-    real = train.policy_cross_entropy
-    monkeypatch.setattr(train, "policy_cross_entropy", lambda *args: real(*args) * float("nan"))
+    real = step.policy_cross_entropy
+    monkeypatch.setattr(step, "policy_cross_entropy", lambda *args: real(*args) * float("nan"))
     losses = learner.train_step()
     assert all(np.isnan(losses)) and learner.counters.step == 0 and learner.skipped_steps == 1
     assert all(torch.equal(before[k], v) for k, v in learner.net.named_parameters())
     assert "refused a training step" in learner.said[-1]
-    monkeypatch.setattr(train, "policy_cross_entropy", real)
+    monkeypatch.setattr(step, "policy_cross_entropy", real)
     learner.train_step()
     assert learner.counters.step == 1  # good steps go on
 

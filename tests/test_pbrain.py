@@ -17,14 +17,23 @@ from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
 from azero import __version__
 from azero.arena.match import play_games
-from azero.pbrain.engine import ABOUT_LINE, MIN_TREE_BYTES, TRANSIENT_BYTES, TREE_BYTES_PER_NODE, PbrainEngine, build_engine, rule_from_bits, serve, simulations_for_nodes, tree_nodes_for_memory
-from azero.players.net import HeuristicPlayer, RandomPlayer
+from azero.pbrain.engine import PbrainEngine
+from azero.pbrain.main import build_engine, serve
+from azero.pbrain.memory import (
+    MIN_TREE_BYTES,
+    TRANSIENT_BYTES,
+    TREE_BYTES_PER_NODE,
+    simulations_for_nodes,
+    tree_nodes_for_memory,
+)
+from azero.pbrain.protocol import ABOUT_LINE, rule_from_bits
 from azero.players.pbrain_client import PbrainError, PbrainPlayer, _board_payload
+from azero.players.simple import HeuristicPlayer, RandomPlayer
 from games import coords
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import Gomoku
 
-ENGINE = [sys.executable, "-m", "azero.pbrain.engine"]
+ENGINE = [sys.executable, "-m", "azero.pbrain"]
 FINAL_ANSWER = re.compile(r"^(OK|ERROR .+|UNKNOWN .+|\d{1,2},\d{1,2})$")
 INFORMATION = re.compile(r"^(MESSAGE|DEBUG)( .*)?$")
 
@@ -105,10 +114,10 @@ def test_rule_bits_and_memory_arithmetic():
 def test_unlimited_time_left_and_own_clock():
     engine = heuristic_engine()
     send(engine, "INFO time_left 2147483647")
-    assert engine._match_left_ms() is None  # the "unlimited" value is not a clock
+    assert engine.match_clock.match_left_ms() is None  # the "unlimited" value is not a clock
     engine = heuristic_engine()
     send(engine, "INFO timeout_match 60000")
-    assert engine._match_left_ms() == 60000  # no time_left: our own thinking is counted against the match
+    assert engine.match_clock.match_left_ms() == 60000  # no time_left: our own thinking is counted against the match
 
 
 # -- scripted managers -------------------------------------------------------------------------------
@@ -293,7 +302,7 @@ def test_max_memory_sizes_the_tree_from_what_the_process_does_not_hold():
     player = TreeSizeRecorder(20000)
     engine = memory_engine(300, player)
     send(engine, "START 9", "INFO timeout_turn 100", f"INFO max_memory {400 * 2**20}", "BEGIN")
-    assert engine.resident_without_tree == 300 * 2**20  # measured after the warm-up at START
+    assert engine.memory.resident_without_tree == 300 * 2**20  # measured after the warm-up at START
     nodes = (100 * 2**20 - TRANSIENT_BYTES) // TREE_BYTES_PER_NODE
     assert player.budgets[-1].max_nodes == nodes  # the search stops there
     assert player.simulations == min(20000, simulations_for_nodes(nodes, 9))  # and the arrays are sized to it
@@ -404,7 +413,7 @@ def test_reader_cuts_huge_lines_and_survives_bytes_that_are_not_text():
 
 
 class EngineProcess:
-    """``python -m azero.pbrain.engine ...`` with a thread reading its stdout, so every wait has a timeout."""
+    """``python -m azero.pbrain ...`` with a thread reading its stdout, so every wait has a timeout."""
 
     def __init__(self, args: list[str], stderr_path):
         self.stderr_file = open(stderr_path, "wb")
@@ -469,7 +478,7 @@ def test_engine_process_keeps_time_and_stdout_clean(tiny_checkpoint, tmp_path):
 
 NOISY_ENGINE = """
 import os, sys, warnings
-import azero.players.net as players
+import azero.players.simple as players
 plain = players.HeuristicPlayer.choose_moves
 def noisy(self, games):
     print("print() noise")
@@ -477,7 +486,7 @@ def noisy(self, games):
     warnings.warn("a library warning")
     return plain(self, games)
 players.HeuristicPlayer.choose_moves = noisy
-from azero.pbrain.engine import main
+from azero.pbrain.main import main
 sys.exit(main(["--player", "heuristic"]))
 """
 
@@ -520,7 +529,7 @@ def test_bad_command_lines_get_one_line_and_status_2(args, complaint):
 
 
 def test_pbrain_player_plays_a_match_against_random(tmp_path):
-    player = PbrainPlayer(f"{sys.executable} -m azero.pbrain.engine --player heuristic", turn_ms=2000,
+    player = PbrainPlayer(f"{sys.executable} -m azero.pbrain --player heuristic", turn_ms=2000,
                           stderr=tmp_path / "engines.log")
     try:
         openings = [[40], [40], [30, 31], [30, 31]]
@@ -632,7 +641,7 @@ def test_new_board_size_or_rule_starts_a_new_engine(fake_engine):
 
 def test_the_protocol_engine_searches_as_the_arena_and_the_window_do(tmp_path):
     """Issue 21's drift: pbrain built its own net player with another search (no move radius on 15x15)."""
-    from azero.players.net import make_player
+    from azero.players.factory import make_player
 
     path = save_tiny_checkpoint(tmp_path / "big.safetensors", size=15, n_in_row=5)
     args = argparse.Namespace(checkpoint=[str(path)], player=None, sims=64, device="cpu", threads=1)
@@ -648,7 +657,7 @@ def test_the_protocol_engine_searches_as_the_arena_and_the_window_do(tmp_path):
 
 
 def test_importing_the_protocol_engine_loads_no_numpy_numba_or_torch():
-    code = "import sys, azero.pbrain.engine; print(sorted(m for m in ('numpy', 'numba', 'torch') if m in sys.modules))"
+    code = "import sys, azero.pbrain.main; print(sorted(m for m in ('numpy', 'numba', 'torch') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, check=True)
     assert done.stdout.decode().strip() == "[]"
 
@@ -690,7 +699,7 @@ def test_about_info_and_start_are_answered_while_the_players_load():
     assert any("waited" in line for line in lines)  # the wait is reported, and counted against the move's time
     from azero.search.time_manager import INITIAL_OVERHEAD_S
 
-    assert engine.overhead.worst_s == INITIAL_OVERHEAD_S  # a one-off: not an overhead later moves keep a margin for
+    assert engine.match_clock.overhead.worst_s == INITIAL_OVERHEAD_S  # a one-off: not an overhead later moves keep a margin for
 
 
 def test_a_network_that_fails_to_load_makes_every_move_an_error_and_the_engine_goes_on():
@@ -705,7 +714,7 @@ def test_a_network_that_fails_to_load_makes_every_move_an_error_and_the_engine_g
 
 
 def test_loading_waits_for_the_first_answer_to_go_out():
-    from azero.pbrain.engine import BackgroundWork
+    from azero.pbrain.loading import BackgroundWork
 
     work = BackgroundWork(hold_s=3600)
     ran = threading.Event()

@@ -7,7 +7,8 @@ import argparse
 import pytest
 from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
-from azero.pbrain.engine import PbrainEngine, build_engine
+from azero.pbrain.engine import PbrainEngine
+from azero.pbrain.main import build_engine
 from azero.search.time_manager import plan_move
 
 
@@ -45,14 +46,14 @@ def test_the_no_clock_time_left_after_a_timed_one_gives_normal_thinking_time_aga
     answers(engine, "START 15", "INFO time_left 1000", "BEGIN")
     assert player.budgets[-1] < 0.1  # 1 s left of the match: a share of it
     answers(engine, "INFO time_left 2147483647", "TURN 7,7")
-    assert engine.time_left_ms == 2147483647 and engine._match_left_ms() is None
+    assert engine.match_clock.time_left_ms == 2147483647 and engine.match_clock.match_left_ms() is None
     assert player.budgets[-1] == pytest.approx(NORMAL_BUDGET, abs=0.5)
 
 
 def test_max_memory_of_ten_digits_is_taken():
     engine = PbrainEngine(any_game_player=BudgetRecorder())
     assert answers(engine, "INFO max_memory 2000000000") == []
-    assert engine.max_memory_bytes == 2000000000
+    assert engine.memory.max_memory_bytes == 2000000000
     assert answers(engine, "START 9") == ["OK"]  # and no MESSAGE saying it was ignored
 
 
@@ -69,7 +70,7 @@ def test_huge_values_never_overflow(net_engine_args, key):
         lines = answers(engine, "START 9", f"INFO {key} {value}", "BEGIN", "TURN 0,0")
         moves = [line for line in lines if line[0].isdigit()]
         assert len(moves) == 2 and len(engine.game.moves) == 3, (value, lines)
-        budget = plan_move(engine.timeout_turn_ms, engine._match_left_ms(), len(engine.game.moves) // 2, 81)
+        budget = plan_move(engine.match_clock.timeout_turn_ms, engine.match_clock.match_left_ms(), len(engine.game.moves) // 2, 81)
         assert 0 <= budget.soft_s <= budget.hard_s < float("inf")
 
 

@@ -16,7 +16,9 @@ from azero.model.evaluator import UniformEvaluator  # noqa: E402
 from azero.play.choices import Choices, bot_variants, checkpoint_variant  # noqa: E402
 from azero.play.session import PlaySession  # noqa: E402
 from azero.play.window import Thinker, Window  # noqa: E402
-from azero.players.net import HeuristicPlayer, NetPlayer, make_player  # noqa: E402
+from azero.players.factory import make_player  # noqa: E402
+from azero.players.network import NetPlayer  # noqa: E402
+from azero.players.simple import HeuristicPlayer  # noqa: E402
 from games import coords  # noqa: E402
 from games.constants import BLACK, WHITE  # noqa: E402
 from games.gomoku import Gomoku  # noqa: E402
@@ -303,7 +305,7 @@ def test_closing_the_window_while_the_ai_thinks_exits_at_once_without_a_tracebac
         from azero.model.evaluator import UniformEvaluator
         from azero.play.choices import Choices, bot_variants
         from azero.play.session import PlaySession
-        from azero.players.net import NetPlayer
+        from azero.players.network import NetPlayer
         from azero.play.window import Thinker, Window
 
         choices = Choices(bot_variants("heuristic", "freestyle", 15), side=None)  # watch: the AI moves at once
@@ -377,7 +379,7 @@ def test_closing_during_a_torch_search_stops_the_search_and_exits_cleanly(tmp_pa
         import pygame
         from azero.play.choices import Choices, checkpoint_variant
         from azero.play.session import PlaySession
-        from azero.players.net import make_player
+        from azero.players.factory import make_player
         from azero.play.window import Thinker, Window
 
         # Thinking by the clock for a minute (a fixed count that large would first allocate gigabytes of tree).

@@ -10,6 +10,7 @@ read-only and never changed (it is a committed file).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from azero.arena.ratings import DEFAULT_ANCHOR
@@ -31,6 +32,7 @@ def level_elos(base: str, levels: dict[str, tuple[int, float | None]],
     """
     from azero.arena.report import rate
     from azero.arena.tournament import GameKind
+    from azero.players.spec import parse_spec
 
     try:
         facts = player_facts(base)
@@ -45,10 +47,11 @@ def level_elos(base: str, levels: dict[str, tuple[int, float | None]],
     except ArenaError:
         return {}  # no shipped database, or not one this azero reads: the levels show no Elo
     elos = {}
+    network = parse_spec(base)
     for name, (simulations, seconds) in levels.items():
-        strength = f":sims={simulations}" + (f":time={seconds:g}" if seconds is not None else "")
-        for search in ("", ":vct=0"):
-            label = labels.get(player_facts(f"{base}{strength}{search}")["key"])
+        for vct in (network.vct, 0):
+            level = dataclasses.replace(network, simulations=simulations, seconds=seconds, vct=vct)
+            label = labels.get(player_facts(level)["key"])
             if label in ratings:
                 elos[name] = ratings[label]
                 break

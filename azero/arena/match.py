@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from azero.players.net import Forfeit
+from azero.players.forfeit import Forfeit
+from azero.players.protocol import Player
 from games.constants import BLACK, DRAW, ONGOING, WHITE
 from games.gomoku import Gomoku
 
@@ -31,13 +32,13 @@ class FinishedGame:
     seconds: float = 0.0
 
 
-def play_games(first, second, openings: list[list[int]], first_colours: list[int], size: int, rule: str,
+def play_games(first: Player, second: Player, openings: list[list[int]], first_colours: list[int], size: int, rule: str,
                n_in_row: int, on_finish=None) -> list[FinishedGame]:
     """Play one game per opening at once; ``first`` has ``first_colours[i]`` in game i.
 
     Every move is checked here, whoever made it: an illegal answer (an
     occupied point, a point off the board, a renju-forbidden point) or a
-    :class:`~azero.players.net.Forfeit` loses that game and the others go on.
+    :class:`~azero.players.forfeit.Forfeit` loses that game and the others go on.
     ``on_finish(finished)`` is called as each game ends, so a caller can
     store it at once.
     """

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from azero.arena.store import ArenaError, ArenaStore, file_sha256
 from azero.arena.worker import PlayedGame, StoredProgress, Task
-from azero.players.net import parse_spec, with_checkpoint
+from azero.players.spec import parse_spec, with_checkpoint
 from games.atomic import atomic_write_bytes
 
 RAY_HINT = "the Ray backend needs Ray: pip install -e '.[ray]' (or pip install ray)"

@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from azero.players.net import PLAY_VCT_ROOT_BUDGET, PlayerSpec, parse_spec
+from azero.players.spec import PLAY_VCT_ROOT_BUDGET, PlayerSpec, parse_spec
 from games import coords
 from games.constants import BLACK, DRAW, WHITE
 
@@ -236,6 +236,8 @@ def _checkpoint_facts(spec: PlayerSpec) -> dict:
     except CheckpointError as error:
         raise ArenaError(str(error)) from None
     sha = file_sha256(path)
+    # The arena's identity of the player (never read back as a spec): the file's hash, not its path, and the
+    # search spelled out as stored since the first arena databases, so old rows keep their keys.
     setting = f"sims={spec.simulations}" + (f":time={spec.seconds:g}" if spec.seconds is not None else "")
     # Games before VCT (issue 18) were stored without a search tag; that search is vct=0 and keeps their key
     # (its label says "-vcf" for new rows; old rows keep theirs).  The default play search keeps plain labels.

@@ -38,7 +38,7 @@ from azero.arena.store import ArenaError, ArenaStore
 
 # The worker's side, re-exported: callers name them as azero.arena.tournament's.
 from azero.arena.worker import GameKind, ScheduledGame, StoredProgress, Task, _init_worker, play_task
-from azero.players.net import parse_spec, pinned
+from azero.players.spec import parse_spec, pinned
 from games.constants import BLACK, WHITE
 from games.gomoku import check_rules
 
@@ -99,9 +99,12 @@ def check_players(specs: list[str], kind: GameKind) -> None:
             raise ArenaError(f"{spec} is a person, who plays at the window; an arena cannot ask a person for moves")
         if parsed.kind == "az":
             from azero.model.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint
+            from azero.players.network import trained_search
 
             try:
-                load_checkpoint(resolve_checkpoint(parsed.path), kind.rule, kind.size, kind.n_in_row)
+                path = resolve_checkpoint(parsed.path)
+                _, info = load_checkpoint(path, kind.rule, kind.size, kind.n_in_row)
+                trained_search(info.search, path)  # the settings it will play with: refused here, not in a worker
             except CheckpointError as error:
                 raise ArenaError(str(error)) from None
         elif parsed.kind == "pbrain":

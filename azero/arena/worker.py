@@ -156,7 +156,7 @@ class PlayedGame:
 def play_games_of(task: Task, on_game) -> None:
     """Play one task's games at once, calling ``on_game(PlayedGame)`` as each ends; no database needed."""
     from azero.arena.match import play_games
-    from azero.players.net import make_player
+    from azero.players.factory import make_player
 
     kind = task.kind
     game = (kind.rule, kind.size, kind.n_in_row)

@@ -11,7 +11,7 @@
         if terminated:
             break
 
-The opponent is any player spec :func:`azero.players.net.make_player` accepts
+The opponent is any player spec :func:`azero.players.factory.make_player` accepts
 and that needs no person: ``random``, ``heuristic``, ``pure:N``,
 ``az:CHECKPOINT[:sims=N]...`` (a ``.safetensors`` or an exported ``.onnx``
 net; it must be trained for the environment's rules and size) or
@@ -51,7 +51,9 @@ except ImportError as error:
         from error
 
 from azero.env.view import RENDER_FPS, RENDER_MODES, BoardPainter, action_space, check_render_mode, observation_space, observe
-from azero.players.net import Forfeit, make_player, parse_spec
+from azero.players.factory import make_player
+from azero.players.forfeit import Forfeit
+from azero.players.spec import parse_spec
 from games.constants import BLACK, DRAW, WHITE
 from games.gomoku import COLOR_NAMES, Gomoku
 

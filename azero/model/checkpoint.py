@@ -35,6 +35,9 @@ MAX_TEXT_CHARACTERS = 100_000  # parent, preset and the texts of ``extra``: name
 # What azero.train.learner writes in ``extra``, and the kind of value each holds; other keys are kept unread.
 EXTRA_KINDS = {"samples": "count", "train_seconds": "seconds", "hardware": "texts",
                "last_shard": "text", "command": "text", "started_from": "text"}
+# The search settings a checkpoint records: at most this many (SearchConfig has 16), each name a short word.
+MAX_SEARCH_SETTINGS = 64
+MAX_SETTING_NAME = 64
 # games.atomic.atomic_write_bytes writes NAME through ".NAME.<8 hex digits>.tmp" beside it, then renames.
 UNFINISHED_WRITE = re.compile(r"\.(?P<name>.+)\.[0-9a-f]{8}\.tmp")
 
@@ -56,6 +59,9 @@ class CheckpointInfo:
     preset: str | None = None
     created: float = field(default_factory=time.time)
     extra: dict = field(default_factory=dict)
+    # The search settings the net was trained with (azero.search.searcher.SearchConfig as a mapping); None in a
+    # file from before they were recorded.  Playing takes some of them as its defaults: azero.players.network.
+    search: dict | None = None
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, **self.__dict__}, sort_keys=True)
@@ -156,6 +162,7 @@ def _checked_info(meta: dict) -> CheckpointInfo:
         if value is not None:
             _check_text(name, value)
     _check_extra(info.extra)
+    check_search_settings(info.search)
     return info
 
 
@@ -173,6 +180,25 @@ def _check_net_settings(net: object) -> None:
     config = NetConfig(**net)
     config.check()
     check_bounds("net", config, NET_RANGES)
+
+
+def check_search_settings(search: object) -> None:
+    """The shape of a checkpoint's search settings: None, or a small mapping from names to numbers and true/false.
+
+    Which names a search has, their types and their ranges are the search
+    layer's (above this one): azero.players.network.trained_search checks
+    those before a net plays with them.
+    """
+    if search is None:
+        return
+    if not isinstance(search, dict) or len(search) > MAX_SEARCH_SETTINGS:
+        raise ValueError(f"search must be a mapping of at most {MAX_SEARCH_SETTINGS} search settings, "
+                         f"got {_shown(search)}")
+    for name, value in search.items():
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > MAX_SETTING_NAME:
+            raise ValueError(f"search has a setting named {_shown(name)}; a setting's name is a short word")
+        if not (isinstance(value, bool) or _is_number(value)):
+            raise ValueError(f"search.{name} must be a number or true/false, got {_shown(value)}")
 
 
 def _check_count(name: str, value: object) -> None:
@@ -206,7 +232,10 @@ def _check_extra(extra: object) -> None:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite number (not true/false); a whole number beyond :data:`MAX_COUNT` is not one (JSON has no limit)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return abs(value) <= MAX_COUNT if isinstance(value, int) else math.isfinite(value)
 
 
 def _shown(value: object, limit: int = 60) -> str:

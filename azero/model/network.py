@@ -56,11 +56,11 @@ NET_RANGES: dict[str, Bounds] = {
 
 @dataclass
 class NetConfig:
-    blocks: int = 6
-    channels: int = 64
+    blocks: int = 6  # residual blocks in the trunk (its depth)
+    channels: int = 64  # channels of every convolution of the trunk (its width)
     global_pool_every: int = 3  # every k-th block pools the whole board into channel biases; 0 = never
-    head_channels: int = 32
-    value_hidden: int = 64
+    head_channels: int = 32  # channels of the policy and value heads' 1x1 convolutions
+    value_hidden: int = 64  # hidden units of the value head's fully connected layer
     value_head: str = "scalar"  # "scalar": tanh, MSE loss; "wdl": win/draw/loss logits, cross-entropy loss
     opponent_policy: bool = False  # an auxiliary head that predicts the opponent's reply (training only)
 

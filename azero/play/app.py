@@ -62,22 +62,22 @@ def _custom_strength(args) -> tuple[int, float | None] | None:
         return None
     if (args.sims is not None and args.sims < 1) or (args.seconds is not None and not 0 < args.seconds <= 3600):
         raise ValueError("--sims must be positive and --seconds between 0 and 3600")
-    if args.seconds is None:
-        return args.sims, None
-    from azero.players.net import TIME_MODE_MAX_SIMULATIONS
+    from azero.players.spec import default_simulations
 
-    return (args.sims if args.sims is not None else TIME_MODE_MAX_SIMULATIONS), args.seconds
+    return (args.sims if args.sims is not None else default_simulations(args.seconds)), args.seconds
 
 
 def _check_game(variant: Variant, rule: str | None, size: int | None) -> None:
+    from azero.players.spec import parse_spec
+
     if (rule or variant.rule, size or variant.size) != (variant.rule, variant.size):
-        raise ValueError(f"{variant.base[3:]} was trained for {variant.title}, not "
+        raise ValueError(f"{parse_spec(variant.base).path} was trained for {variant.title}, not "
                          f"{rule or variant.rule} {size or variant.size}x{size or variant.size}")
 
 
 def choices_from(args) -> Choices:
     """What the window offers and starts with, from the options (ValueError, one line, when nothing can play)."""
-    from azero.players.net import parse_spec, pinned
+    from azero.players.spec import net_spec, parse_spec, pinned, strength_given
 
     if args.size is not None:
         coords.check_size(args.size)
@@ -91,10 +91,10 @@ def choices_from(args) -> Choices:
         else:
             variants = [checkpoint_variant(spec.text)]
             _check_game(variants[0], args.rule, args.size)
-            if custom is None and (":sims=" in spec.text or ":time=" in spec.text):
+            if custom is None and strength_given(args.opponent):
                 custom = spec.simulations, spec.seconds
     elif args.checkpoint:
-        given = checkpoint_variant(f"az:{args.checkpoint}")
+        given = checkpoint_variant(net_spec(args.checkpoint).text)
         _check_game(given, args.rule, args.size)
         variants = [given] + [v for v in shipped_variants() if (v.rule, v.size) != (given.rule, given.size)]
     else:
@@ -139,9 +139,12 @@ def screenshot(args, choices: Choices | None) -> Path:
     if args.analyse:
         if choices is None or not choices.current.is_network:
             raise ValueError("--analyse needs a network to ask: a shipped checkpoint, --checkpoint or --opponent az:")
-        from azero.players.net import make_player
+        from azero.players.factory import make_player
+        from azero.players.protocol import AnalysingPlayer
 
         player = make_player(choices.spec_for(game.to_move), device=args.device)
+        if not isinstance(player, AnalysingPlayer):
+            raise ValueError(f"--analyse needs a network to ask, not {player.name}")
         analysis = player.analyse(game)
         overlay.heat, overlay.line, overlay.hint = analysis.priors, analysis.line, analysis.move
         print(f"{coords.to_notation(analysis.move, size)} for {'black' if game.to_move == BLACK else 'white'}, "
@@ -177,7 +180,7 @@ def set_network_threads(threads: int) -> None:
 
 
 def run(args) -> None:
-    from azero.players.net import make_player
+    from azero.players.factory import make_player
 
     set_network_threads(network_threads(args.threads))
     if args.screenshot:

@@ -38,12 +38,14 @@ class Variant:
 
     rule: str
     size: int
-    base: str  # the AI's player spec without a strength: 'az:FILE' (pinned), 'heuristic', 'pure:3000'
+    base: str  # the AI's player spec at its default strength: 'az:FILE' (pinned), 'heuristic', 'pure:3000'
     label: str  # how the window names the AI: a network's name without a strength ('gomoku15'), else the spec
 
     @property
     def is_network(self) -> bool:
-        return self.base.startswith("az:")
+        from azero.players.spec import parse_spec
+
+        return parse_spec(self.base).kind == "az"
 
     @property
     def title(self) -> str:
@@ -53,12 +55,12 @@ class Variant:
 def checkpoint_variant(spec: str) -> Variant:
     """The variant an ``az:`` spec plays: its checkpoint's rules and size (ArenaError for a bad one)."""
     from azero.arena.store import player_facts
-    from azero.players.net import parse_spec, pinned
+    from azero.players.spec import net_spec, parse_spec, pinned
 
-    parsed = parse_spec(pinned(spec))
-    facts = player_facts(f"az:{parsed.path}")
+    base = net_spec(parse_spec(pinned(spec)).path).text
+    facts = player_facts(base)
     # The arena's label names a strength ('gomoku15@400'); the window adds the one it plays at.
-    return Variant(facts["rule"], facts["size"], f"az:{parsed.path}", facts["label"].rsplit("@", 1)[0])
+    return Variant(facts["rule"], facts["size"], base, facts["label"].rsplit("@", 1)[0])
 
 
 def bot_variants(spec: str, rule: str | None, size: int | None) -> list[Variant]:
@@ -71,7 +73,9 @@ def bot_variants(spec: str, rule: str | None, size: int | None) -> list[Variant]
 
 
 def shipped_variants() -> list[Variant]:
-    return [checkpoint_variant(f"az:{path}") for path in
+    from azero.players.spec import net_spec
+
+    return [checkpoint_variant(net_spec(path).text) for path in
             (shipped_checkpoint(rule, size) for rule, size in SHIPPED) if path is not None]
 
 
@@ -156,10 +160,9 @@ class Choices:
         return self.spec_for(BLACK if self.playing[1] == WHITE else WHITE)
 
     def _with_strength(self, base: str) -> str:
-        if not base.startswith("az:"):
-            return base
-        simulations, seconds = self.strength()
-        return f"{base}:sims={simulations}" + (f":time={seconds:g}" if seconds is not None else "")
+        from azero.players.spec import with_strength
+
+        return with_strength(base, *self.strength())
 
     def find(self, rule: str, size: int) -> int | None:
         """The index of the first variant that plays ``rule`` on ``size``, or None."""

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from games.constants import BLACK, DRAW, ONGOING, WHITE
 from games.gomoku import Gomoku
+
+if TYPE_CHECKING:
+    from azero.players.protocol import AnalysingPlayer
 
 # The smallest drop of the mover's win rate (0..1) for each grade, worst first.
 GRADES = (("blunder", 0.20), ("mistake", 0.10), ("inaccuracy", 0.05))
@@ -94,10 +97,10 @@ def finished_black_rate(game: Gomoku) -> float | None:
     return 0.5 if game.winner == DRAW else (1.0 if game.winner == BLACK else 0.0)
 
 
-def review_game(player, game: Gomoku, visits: int | None = None,
+def review_game(player: AnalysingPlayer, game: Gomoku, visits: int | None = None,
                 progress: Callable[[int, int], None] | None = None,
                 should_stop: Callable[[], bool] | None = None) -> GameReview | None:
-    """Search every position of ``game`` with ``player`` (a NetPlayer); None if ``should_stop`` ended it early.
+    """Search every position of ``game`` with ``player`` (a network that analyses); None if ``should_stop`` ended it early.
 
     ``visits``: root visits a position (default: the player's simulations).
     ``progress(done, total)`` is called after each position.

@@ -12,13 +12,18 @@ PNG instead, ``--json`` prints the whole review.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from azero.play.session import COLOUR_NAMES
 from games import coords
 from games.constants import BLACK, RULES
+
+if TYPE_CHECKING:
+    from azero.players.protocol import AnalysingPlayer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _network_spec(args, rule: str, size: int) -> str:
     from azero.model.shipped import shipped_checkpoint
-    from azero.players.net import parse_spec
+    from azero.players.spec import net_spec, parse_spec
 
     if args.opponent:
         parsed = parse_spec(args.opponent)
@@ -48,11 +53,11 @@ def _network_spec(args, rule: str, size: int) -> str:
             raise ValueError(f"a review needs a network: --opponent az:PATH, got {args.opponent!r}")
         return parsed.text
     if args.checkpoint:
-        return f"az:{args.checkpoint}"
+        return net_spec(args.checkpoint).text
     shipped = shipped_checkpoint(rule, size)
     if shipped is None:
         raise ValueError(f"no shipped network plays {rule} {size}x{size}; give --checkpoint PATH")
-    return f"az:{shipped}"
+    return net_spec(shipped).text
 
 
 def load_game(path: str, rule: str):
@@ -98,14 +103,18 @@ def as_json(review) -> dict:
 
 def run(args) -> None:
     from azero.play.app import check_screen, network_threads, set_network_threads
-    from azero.players.net import make_player
+    from azero.players.factory import make_player
+    from azero.players.protocol import AnalysingPlayer
+    from azero.players.spec import parse_spec
 
     if args.sims < 1:
         raise ValueError(f"--sims must be positive, got {args.sims}")
     game = load_game(args.game, args.rule)
     spec = _network_spec(args, game.rule, game.size)
     set_network_threads(network_threads(args.threads))
-    player = make_player(f"{spec}:sims={args.sims}", device=args.device, game=(game.rule, game.size, game.n_in_row))
+    reviewer = dataclasses.replace(parse_spec(spec), simulations=args.sims)
+    player = make_player(reviewer, device=args.device, game=(game.rule, game.size, game.n_in_row))
+    assert isinstance(player, AnalysingPlayer)  # an az: spec builds a network
     review = _review_with_progress(player, game)
     if args.json:
         print(json.dumps(as_json(review)))
@@ -133,7 +142,7 @@ def run(args) -> None:
     window.run()
 
 
-def _review_with_progress(player, game):
+def _review_with_progress(player: AnalysingPlayer, game):
     from tqdm import tqdm
 
     from azero.play.review import review_game
@@ -142,7 +151,7 @@ def _review_with_progress(player, game):
         return review_game(player, game, progress=lambda done, total: bar.update(done - bar.n))
 
 
-def review_window(review, game, spec: str, player):
+def review_window(review, game, spec: str, player: AnalysingPlayer):
     """The window, showing ``review`` of ``game``; the network that reviewed it plays on if the person continues."""
     from azero.play.choices import Choices, checkpoint_variant
     from azero.play.session import PlaySession

@@ -138,8 +138,9 @@ class PlaySession:
         import sqlite3
 
         from azero.arena.store import ArenaError, ArenaStore
+        from azero.players.spec import PlayerSpec
 
-        person = f"human:{self.human_name}"
+        person = PlayerSpec("human", name=self.human_name).text
         black, white = (person, self.ai_spec) if self.human == BLACK else (self.ai_spec, person)
         winner, reason = self.result
         try:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from azero.play.review import GameReview, review_game
+from azero.players.protocol import AnalysingPlayer, Analysis, Player
 from games.gomoku import Gomoku
 
 # Live analysis searches the person's position until the root has this many visits, then rests (a laptop's
@@ -43,7 +44,7 @@ class Thought:
     request: int
     kind: str
     move: int
-    analysis: object | None  # an azero.players.net.Analysis for a network, else None
+    analysis: Analysis | None  # what a network's search says, else None
     final: bool = True
     review: GameReview | None = None
     done: tuple[int, int] | None = None  # a review's progress: positions searched, of how many
@@ -66,9 +67,9 @@ class Thinker:
     inside torch when the interpreter exits aborts the process.
     """
 
-    def __init__(self, make_player: Callable[[str], object]):
+    def __init__(self, make_player: Callable[[str], Player]):
         self.make_player = make_player
-        self.players: dict[str, object] = {}
+        self.players: dict[str, Player] = {}
         self.answers: queue.Queue = queue.Queue()
         self.generation = 0
         self.error: str | None = None
@@ -186,17 +187,15 @@ class Thinker:
                     self._working = None
         finally:
             for player in self.players.values():
-                close = getattr(player, "close", None)
-                if close is not None:
-                    close()
+                player.close()
 
     def _answer(self, job: Job, thought: Thought) -> None:
         self.answers.put((job.generation, thought))
 
-    def _player(self, spec: str):
+    def _player(self, spec: str) -> Player:
         if spec not in self.players:
             player = self.make_player(spec)
-            if hasattr(player, "tree_simulations"):  # room for live analysis in the tree the AI's move reuses
+            if isinstance(player, AnalysingPlayer):  # room for live analysis in the tree the AI's move reuses
                 player.tree_simulations = max(player.tree_simulations, LIVE_MAX_VISITS)
             self.players[spec] = player
         return self.players[spec]
@@ -205,11 +204,10 @@ class Thinker:
         player = self._player(job.spec)
         if self._stale(job):
             return
-        networked = hasattr(player, "analyse")
-        if networked:
+        if isinstance(player, AnalysingPlayer):
             player.should_stop = lambda: self._stale(job)
         if job.kind == "review":
-            if not networked:
+            if not isinstance(player, AnalysingPlayer):
                 raise ValueError("a review needs a network")
             review = review_game(player, job.game, job.visits, should_stop=lambda: self._stale(job),
                                  progress=lambda done, total: self._answer(
@@ -218,11 +216,11 @@ class Thinker:
                 self._answer(job, Thought(job.request, "review", -1, None, review=review))
             return
         if job.kind == "warm":
-            if networked:
+            if isinstance(player, AnalysingPlayer):
                 player.analyse(job.game, visits=1)
             self._answer(job, Thought(job.request, "warm", -1, None))
             return
-        if not networked:
+        if not isinstance(player, AnalysingPlayer):
             if job.kind in ("move", "hint"):
                 self._answer(job, Thought(job.request, job.kind, int(player.choose_moves([job.game])[0]), None))
             return

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from azero.players.forfeit import Forfeit
+from azero.players.spec import PlayerSpec
 from games import coords
 from games.gomoku import Gomoku
 
@@ -219,7 +220,7 @@ class PbrainPlayer:
         if not (isinstance(turn_ms, int) and turn_ms >= 0):
             raise PbrainError(f"turn_ms must be a whole number of milliseconds, 0 or more, got {turn_ms!r}")
         self.command = command
-        self.name = f"pbrain:{command}"
+        self.name = PlayerSpec("pbrain", command=command).text
         self.turn_ms = turn_ms
         self.start_timeout_s = start_timeout_s
         self.grace_s = grace_s

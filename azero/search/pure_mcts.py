@@ -50,8 +50,10 @@ Tree layout (flat arrays, indexed by node; N = capacity)
                             Set on the first visit (renju's stuck black: at expansion); from then
                             on the search backs up that exact value, and never expands the node
 
-The root is node ``ROOT`` (0).  All per-playout work runs in
-:func:`run_playouts` (numba).  When an expansion would overflow the arrays the
+The arrays travel together as one :class:`Nodes` named tuple, and the
+rules with the exploration constant as one :class:`PlayoutParams`, so a
+kernel takes a handful of arguments.  The root is node ``ROOT`` (0).  All
+per-playout work runs in :func:`run_playouts` (numba).  When an expansion would overflow the arrays the
 kernel stops and returns how many playouts it finished; Python grows the
 arrays and calls it again.  No kernel here is recursive: numba's on-disk cache
 produces crashing code for recursive functions.
@@ -60,6 +62,7 @@ produces crashing code for recursive functions.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -90,6 +93,48 @@ DEFAULT_C_UCT = 1.4
 SEED_LIMIT = 2**31  # numba seeds its generator from a 32-bit value
 
 
+class Nodes(NamedTuple):
+    """The tree's node arrays, each of length C (the capacity; see "Tree layout" above for the meaning).
+
+    ``parent`` int32, ``move`` int16, ``visits`` int64, ``value_sum``
+    float64, ``first_child`` int32, ``child_count`` int32, ``tried`` int32,
+    ``outcome`` int8.  Nodes ``0 .. node_count - 1`` are in use; the count
+    travels beside the tuple (it changes, a tuple does not).
+    """
+
+    parent: np.ndarray
+    move: np.ndarray
+    visits: np.ndarray
+    value_sum: np.ndarray
+    first_child: np.ndarray
+    child_count: np.ndarray
+    tried: np.ndarray
+    outcome: np.ndarray
+
+
+NODE_DTYPES = dict(zip(Nodes._fields,
+                       (np.int32, np.int16, np.int64, np.float64, np.int32, np.int32, np.int32, np.int8)))
+
+
+class PlayoutParams(NamedTuple):
+    """The rules and the search constant: ``size``, ``n_in_row``, ``rule`` (int; games.constants), ``c_uct`` (float)."""
+
+    size: int
+    n_in_row: int
+    rule: int
+    c_uct: float
+
+
+class _Scratch(NamedTuple):
+    """:func:`_expand`'s work space for renju: ``forbidden`` bool [N], ``near`` int16 [4, N], ``frames``/``points``
+    from games.renju.new_three_stack."""
+
+    forbidden: np.ndarray
+    near: np.ndarray
+    frames: np.ndarray
+    points: np.ndarray
+
+
 @njit(cache=True, inline="always")
 def _result_value(result, mover):
     """Value of a finished game (BLACK, WHITE or DRAW) for the player ``mover``."""
@@ -99,30 +144,15 @@ def _result_value(result, mover):
 
 
 @njit(cache=True)
-def _expand(
-    node,
-    board,
-    size,
-    to_move,
-    rule,
-    node_count,
-    parent,
-    move,
-    visits,
-    value_sum,
-    first_child,
-    child_count,
-    tried,
-    outcome,
-    forbidden,
-    near,
-    frames,
-    points,
-):
+def _expand(tree, node_count, node, board, to_move, params, scratch):
     """Give ``node`` (position ``board``, ``to_move`` to play) a child per legal move, in random order.
 
+    ``tree``: :class:`Nodes` with ``node_count`` in use; ``scratch``: a :class:`_Scratch`.
     Returns the new node count, or -1 if the children would not fit in the arrays.
     """
+    parent, move, visits, value_sum = tree.parent, tree.move, tree.visits, tree.value_sum
+    first_child, child_count, tried, outcome = tree.first_child, tree.child_count, tree.tried, tree.outcome
+    size, forbidden = params.size, scratch.forbidden
     n = size * size
     legal = 0
     for p in range(n):
@@ -130,9 +160,9 @@ def _expand(
             legal += 1
     if legal > parent.shape[0] - node_count:
         return -1  # the empty points bound the legal moves: check before writing anything
-    check_forbidden = rule == RENJU and to_move == BLACK
+    check_forbidden = params.rule == RENJU and to_move == BLACK
     if check_forbidden:
-        forbidden_mask_into(board, size, forbidden, near, frames, points)
+        forbidden_mask_into(board, size, forbidden, scratch.near, scratch.frames, scratch.points)
     first = node_count
     count = 0
     for p in range(n):
@@ -161,9 +191,10 @@ def _expand(
     return first + count
 
 
-@njit(cache=True)
-def _best_uct_child(node, visits, value_sum, first_child, child_count, c_uct):
+@njit(cache=True, inline="always")
+def _best_uct_child(tree, node, c_uct):
     """The child of a fully tried ``node`` with the highest UCT score."""
+    visits, value_sum, first_child, child_count = tree.visits, tree.value_sum, tree.first_child, tree.child_count
     log_parent = math.log(visits[node])
     best = -1
     best_score = -np.inf
@@ -178,35 +209,23 @@ def _best_uct_child(node, visits, value_sum, first_child, child_count, c_uct):
 
 
 @njit(cache=True)
-def run_playouts(
-    root_board,
-    size,
-    root_to_move,
-    n_in_row,
-    rule,
-    c_uct,
-    playouts,
-    node_count,
-    parent,
-    move,
-    visits,
-    value_sum,
-    first_child,
-    child_count,
-    tried,
-    outcome,
-):
-    """Run up to ``playouts`` playouts on the tree; return ``(playouts done, node count)``.
+def run_playouts(tree, node_count, root_board, root_to_move, params, playouts):
+    """Run up to ``playouts`` playouts on ``tree``; return ``(playouts done, node count)``.
 
-    Stops early only when an expansion does not fit in the arrays (the caller
-    grows them and calls again).  ``root_board`` is not modified.
+    ``tree`` is a :class:`Nodes` with ``node_count`` nodes in use.  The
+    root position is ``root_board`` (int8 [N], not modified) with
+    ``root_to_move`` to play; ``params`` a :class:`PlayoutParams`.  Stops
+    early only when an expansion does not fit in the arrays (the caller
+    grows them and calls again).
     """
+    move, visits, value_sum, first_child, child_count, tried, outcome = (
+        tree.move, tree.visits, tree.value_sum, tree.first_child, tree.child_count, tree.tried, tree.outcome)
+    size, n_in_row, rule, c_uct = params.size, params.n_in_row, params.rule, params.c_uct
     n = size * size
     board = np.empty(n, dtype=np.int8)
     path = np.empty(n + 1, dtype=np.int64)  # a path adds one stone per step, so it is at most n + 1 long
-    forbidden = np.zeros(n, dtype=np.bool_)
-    near = np.zeros((4, n), dtype=np.int16)
     frames, points = new_three_stack()
+    scratch = _Scratch(np.zeros(n, dtype=np.bool_), np.zeros((4, n), dtype=np.int16), frames, points)
     no_record = np.empty(0, dtype=np.int64)
     found = np.empty(1, dtype=np.int64)  # winning_points writes the point it finds here
     root_stones = np.zeros(3, dtype=np.int64)  # indexed by EMPTY, BLACK, WHITE
@@ -234,10 +253,7 @@ def run_playouts(
                 value = LOSS_VALUE
                 break
             if first_child[node] == NOT_EXPANDED:
-                grown = _expand(
-                    node, board, size, to_move, rule, node_count, parent, move, visits, value_sum,
-                    first_child, child_count, tried, outcome, forbidden, near, frames, points,
-                )  # fmt: skip
+                grown = _expand(tree, node_count, node, board, to_move, params, scratch)
                 if grown < 0:
                     return done, node_count
                 node_count = grown
@@ -248,7 +264,7 @@ def run_playouts(
                 child = first_child[node] + tried[node]
                 tried[node] += 1
             else:
-                child = _best_uct_child(node, visits, value_sum, first_child, child_count, c_uct)
+                child = _best_uct_child(tree, node, c_uct)
             mover = to_move
             board[move[child]] = mover
             stones[mover] += 1
@@ -283,8 +299,10 @@ def run_playouts(
 
 
 @njit(cache=True)
-def root_statistics(first_child, child_count, move, visits, value_sum, outcome, counts_out, values_out, wins_out):
+def root_statistics(tree, counts_out, values_out, wins_out):
     """Per board point: the root children's visit counts, mean values (mover's view) and proven wins."""
+    first_child, child_count, move, visits, value_sum, outcome = (
+        tree.first_child, tree.child_count, tree.move, tree.visits, tree.value_sum, tree.outcome)
     counts_out[:] = 0
     values_out[:] = 0.0
     wins_out[:] = False
@@ -299,24 +317,22 @@ def root_statistics(first_child, child_count, move, visits, value_sum, outcome, 
 
 
 class _Tree:
-    """The node arrays of one search (see the module docstring), with room to grow."""
+    """The :class:`Nodes` of one search and how many are in use, with room to grow.
 
-    FIELDS = (
-        ("parent", np.int32),
-        ("move", np.int16),
-        ("visits", np.int64),
-        ("value_sum", np.float64),
-        ("first_child", np.int32),
-        ("child_count", np.int32),
-        ("tried", np.int32),
-        ("outcome", np.int8),
-    )
+    Reads through to the arrays: ``tree.visits`` is ``tree.nodes.visits``.
+    """
+
+    FIELDS = tuple(NODE_DTYPES.items())
 
     def __init__(self, capacity: int):
-        for name, dtype in self.FIELDS:
-            setattr(self, name, np.empty(capacity, dtype=dtype))
+        self.nodes = Nodes(*(np.empty(capacity, dtype=dtype) for dtype in NODE_DTYPES.values()))
         self._init_root()
         self.node_count = 1
+
+    def __getattr__(self, name: str):
+        if name in NODE_DTYPES:
+            return getattr(self.nodes, name)
+        raise AttributeError(name)
 
     def _init_root(self) -> None:
         self.parent[ROOT] = NO_PARENT
@@ -330,18 +346,16 @@ class _Tree:
 
     @property
     def capacity(self) -> int:
-        return self.parent.shape[0]
+        return self.nodes.parent.shape[0]
 
     def grow(self, at_least: int) -> None:
         new_capacity = max(2 * self.capacity, at_least)
-        for name, dtype in self.FIELDS:
-            old = getattr(self, name)
+        grown = []
+        for old, dtype in zip(self.nodes, NODE_DTYPES.values()):
             new = np.empty(new_capacity, dtype=dtype)
             new[: self.node_count] = old[: self.node_count]
-            setattr(self, name, new)
-
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        return tuple(getattr(self, name) for name, _ in self.FIELDS)
+            grown.append(new)
+        self.nodes = Nodes(*grown)
 
 
 class PureMCTS:
@@ -382,10 +396,7 @@ class PureMCTS:
         counts = np.zeros(n, dtype=np.int64)
         values = np.zeros(n, dtype=np.float64)
         wins = np.zeros(n, dtype=np.bool_)
-        root_statistics(
-            tree.first_child, tree.child_count, tree.move, tree.visits, tree.value_sum, tree.outcome,
-            counts, values, wins,
-        )  # fmt: skip
+        root_statistics(tree.nodes, counts, values, wins)
         return counts, values, wins
 
     def _grow_tree(self, game: Gomoku, capacity: int | None = None) -> _Tree:
@@ -401,12 +412,11 @@ class PureMCTS:
             # per playout plus the unvisited siblings of the latest expansions.
             capacity = 2 * self.playouts + 4 * n
         tree = _Tree(capacity)
+        params = PlayoutParams(int(game.size), int(game.n_in_row), int(game.rule_code), self.c_uct)
         remaining = self.playouts
         while remaining > 0:
-            done, tree.node_count = run_playouts(
-                game.board, game.size, game.to_move, game.n_in_row, game.rule_code, self.c_uct, remaining,
-                tree.node_count, *tree.arrays(),
-            )  # fmt: skip
+            done, tree.node_count = run_playouts(tree.nodes, tree.node_count, game.board, game.to_move, params,
+                                                 remaining)
             remaining -= done
             if remaining > 0:
                 tree.grow(tree.node_count + n)

@@ -6,6 +6,10 @@ call of the evaluator, and expands and backs up (numba).  Self-play drives
 ``step`` directly so games move at their own pace; :meth:`Searcher.search`
 runs steps until every asked game has its simulations.
 
+The kernels' arguments are named tuples built once here (mcts.Forest,
+SearchParams, LeafBatch, Scratch); the Searcher keeps them and hands them
+to every call.
+
 An *evaluator* is any callable ``planes[B, C, S, S] float32 -> (logits[B,
 S*S], values[B])`` with values in [-1, 1] for the side to move; see
 :mod:`azero.model.evaluator`.
@@ -22,7 +26,6 @@ from azero.model.planes import NUM_PLANES
 from azero.search import mcts, tactics, vcf, vct
 from games.coords import MAX_SIZE
 from games.gomoku import Gomoku
-from games.renju import new_three_stack
 
 # The accepted range of each number of a SearchConfig (azero.bounds).
 SEARCH_RANGES: dict[str, Bounds] = {
@@ -68,16 +71,23 @@ class SearchConfig:
         """The VCF budget the search uses: the VCF relies on the tactics' quiet positions, so none without them."""
         return self.vcf_budget if self.tactics else 0
 
-    @property
-    def tactic_budgets(self) -> tuple[int, int, int, int, int, bool]:
-        """What :func:`azero.search.mcts.judge_quiet_leaf` reads: (VCF fours, VCT nodes at a leaf, at a root's child,
-        at the root, VCT depth, defence).
+    def kernel_params(self, size: int, n_in_row: int, rule_code: int) -> mcts.SearchParams:
+        """The numbers the search kernels read (:class:`azero.search.mcts.SearchParams`), for a game's rules.
 
-        VCF, VCT and defence all rely on the tactics' quiet positions, so all are off without them.
+        VCF, VCT and defence all rely on the tactics' quiet positions, so all are off without them.  Every field
+        gets a fixed Python type (an int from a config file where a float is meant would compile the kernels anew).
         """
-        on = self.tactics
-        return (self.leaf_vcf_budget, self.vct_budget if on else 0, self.vct_reply_budget if on else 0,
-                self.vct_root_budget if on else 0, self.vct_depth, bool(on and self.threat_defence))
+        on = bool(self.tactics)
+        return mcts.SearchParams(
+            size=int(size), n_in_row=int(n_in_row), rule=int(rule_code),
+            c_puct=float(self.c_puct), fpu_reduction=float(self.fpu_reduction), forced_k=float(self.forced_k),
+            leaves_per_game=int(self.leaves_per_game), use_tactics=on, radius=int(self.move_radius),
+            vcf_budget=int(self.leaf_vcf_budget), vct_budget=int(self.vct_budget) if on else 0,
+            reply_vct_budget=int(self.vct_reply_budget) if on else 0,
+            root_vct_budget=int(self.vct_root_budget) if on else 0, vct_depth=int(self.vct_depth),
+            use_defence=bool(on and self.threat_defence),
+            noise_alpha=float(self.dirichlet_alpha), noise_fraction=float(self.noise_fraction),
+        )
 
     def check(self) -> None:
         if self.c_puct <= 0:
@@ -102,8 +112,27 @@ def nodes_needed(simulations: int, size: int, radius: int) -> int:
     return int(2 * (simulations + 2) * branching)
 
 
+def _forest_field(name: str) -> property:
+    return property(lambda self: getattr(self.forest, name),
+                    doc=f"``forest.{name}``: see :class:`azero.search.mcts.Forest`.")
+
+
 class Searcher:
-    """Trees for ``games`` game slots of one board size and rule, searched in batches."""
+    """Trees for ``games`` game slots of one board size and rule, searched in batches.
+
+    ``forest`` (mcts.Forest) holds the trees; ``ints``, ``floats``,
+    ``node_count``, ``root_board``, ``root_to_move``, ``root_last``,
+    ``targets`` and ``forced`` are its arrays, for readers.
+    """
+
+    ints = _forest_field("ints")
+    floats = _forest_field("floats")
+    node_count = _forest_field("node_count")
+    root_board = _forest_field("root_board")
+    root_to_move = _forest_field("root_to_move")
+    root_last = _forest_field("root_last")
+    targets = _forest_field("targets")
+    forced = _forest_field("forced")
 
     def __init__(self, size: int, rule_code: int, n_in_row: int, games: int, evaluator, config: SearchConfig,
                  max_simulations: int, seed: int | None = None):
@@ -112,41 +141,49 @@ class Searcher:
         self.games = games
         self.config = config
         self.evaluator = evaluator
-        cells = size * size
         self.max_nodes = nodes_needed(max_simulations, size, config.move_radius)
-        (self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
-         self.noise_pending, self.root_quiet) = mcts.new_forest(games, self.max_nodes, size)
-        batch = games * config.leaves_per_game
-        self.planes = np.zeros((batch, NUM_PLANES, size, size), dtype=np.float32)
-        self.candidates = np.zeros((batch, cells), dtype=np.bool_)
-        self.leaf_game = np.zeros(batch, dtype=np.int32)
-        self.leaf_node = np.zeros(batch, dtype=np.int32)
-        self.targets = np.zeros(games, dtype=np.int32)
-        self.forced = np.zeros(games, dtype=np.bool_)
-        self._board = np.zeros(cells, dtype=np.int8)
-        self._forbidden = np.zeros(cells, dtype=np.bool_)
-        self._near = np.zeros((4, cells), dtype=np.int16)
-        self._frames, self._stack_points = new_three_stack()
-        self._points = np.zeros(cells, dtype=np.int64)
-        self._vct_state = vct.new_state(size)  # its table keeps proven threat results from move to move
-        self._scratch_order = np.zeros(self.max_nodes, dtype=np.int32)
-        self._scratch_ints = np.zeros((self.max_nodes, mcts.INT_FIELDS), dtype=np.int32)
-        self._scratch_floats = np.zeros((self.max_nodes, mcts.FLOAT_FIELDS), dtype=np.float32)
-        self._visits = np.zeros(cells, dtype=np.float32)
+        self.forest = mcts.new_forest(games, self.max_nodes, size)
+        self.batch = mcts.new_leaf_batch(games * config.leaves_per_game, size, NUM_PLANES)
+        self.scratch = mcts.new_scratch(size, self.max_nodes)  # its VCT table keeps proven results from move to move
+        # What the kernels are handed: the same tuples as plain ones, which numba types faster (see mcts).
+        self._forest, self._batch, self._scratch = tuple(self.forest), tuple(self.batch), tuple(self.scratch)
+        self._params_of: dict | None = None  # the config's fields that the params were built from
+        self._refresh_params()
         self.evaluations = 0  # leaves sent to the evaluator
         self.simulations = 0  # simulations finished (evaluated leaves plus leaves with exact results)
         self.evaluator_calls = 0
         mcts.seed_search(np.random.SeedSequence(seed).generate_state(1)[0] % (2**31))
+
+    @property
+    def params(self) -> mcts.SearchParams:
+        """The kernels' :class:`~azero.search.mcts.SearchParams`, built once and again only if the config changed.
+
+        (A player may change its SearchConfig between searches: azero/players/net.py cuts the root VCT budget to
+        the clock's share of a move.)
+        """
+        self._refresh_params()
+        return self._params
+
+    def _refresh_params(self) -> None:
+        if vars(self.config) != self._params_of:
+            self._params = self.config.kernel_params(self.size, self.n_in_row, self.rule_code)
+            self._params_tuple = tuple(self._params)  # what the kernels are handed
+            self._params_of = dict(vars(self.config))
+
+    def simulations_done(self, g: int) -> int:
+        """Simulations finished below slot ``g``'s root (a reused subtree's included)."""
+        return int(mcts.simulations_done(self._forest, g))
 
     # -- positions ------------------------------------------------------------
     def set_position(self, g: int, game: Gomoku) -> None:
         """Start game slot ``g`` afresh at ``game``'s position (no tree kept)."""
         if game.size != self.size or game.rule_code != self.rule_code or game.n_in_row != self.n_in_row:
             raise ValueError("the game's size and rules differ from the searcher's")
-        mcts.reset_tree(self.ints, self.floats, self.node_count, g)
-        self.root_board[g] = game.board
-        self.root_to_move[g] = game.to_move
-        self.root_last[g] = -1 if game.last_move is None else game.last_move
+        forest = self.forest
+        mcts.reset_tree(self._forest, g)
+        forest.root_board[g] = game.board
+        forest.root_to_move[g] = game.to_move
+        forest.root_last[g] = mcts.NO_MOVE if game.last_move is None else game.last_move
 
     def play(self, g: int, move: int, judge: bool = True) -> None:
         """The move ``move`` was played in slot ``g``: move the root, keeping its subtree when reuse is on.
@@ -155,31 +192,31 @@ class Searcher:
         that plays several moves before the next search, only the last root needs it.
         """
         if not self.config.tree_reuse:
-            mcts.reset_tree(self.ints, self.floats, self.node_count, g)  # nothing below the root: advancing starts afresh
-        mcts.advance_root(self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
-                          self.root_quiet, g, move, self._scratch_order, self._scratch_ints, self._scratch_floats)
-        if judge and self.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED and (
+            mcts.reset_tree(self._forest, g)  # nothing below the root: advancing starts afresh
+        mcts.advance_root(self._forest, g, move, self._scratch)
+        if judge and self.forest.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED and (
                 self._root_judged_otherwise(g) or self._kept_move_loses(g)):
             # The kept subtree was judged as a leaf, with a leaf's budgets; a root gets larger ones, then searches
             # only a forced win's first move or the refutations of the opponent's threat, so judge it again.
-            mcts.reset_tree(self.ints, self.floats, self.node_count, g)
-            self.root_quiet[g] = False
+            mcts.reset_tree(self._forest, g)
+            self.forest.root_quiet[g] = False
 
     def _root_judged_otherwise(self, g: int) -> bool:
         """Would a root's tactics restrict this kept root's moves: its own VCF or VCT, or the opponent's VCT?"""
-        board, color = self.root_board[g], int(self.root_to_move[g])
-        if vcf.quiet_root_vcf(board, self.size, color, self.n_in_row, self.rule_code, self.config.leaf_vcf_budget,
-                              self._frames, self._stack_points, self._points) != vcf.NO_VCF:
+        params, scratch = self.params, self.scratch
+        board, color = self.forest.root_board[g], int(self.forest.root_to_move[g])
+        if vcf.quiet_root_vcf(board, self.size, color, self.n_in_row, self.rule_code, params.vcf_budget,
+                              scratch.frames, scratch.stack_points, scratch.points) != vcf.NO_VCF:
             return True
-        _, _, _, root_budget, depth, use_defence = self.config.tactic_budgets
-        if root_budget <= 0:
+        if params.root_vct_budget <= 0:
             return False
-        own, opponent = tactics.threats(board, self.size, color, self.n_in_row, self.rule_code, True, self._points)
+        own, opponent = tactics.threats(board, self.size, color, self.n_in_row, self.rule_code, True, scratch.points)
         if own or opponent:
             return False  # not quiet: the immediate tactics already judged it the same way at any depth
-        sides = (color, 3 - color) if use_defence else (color,)
-        return any(vct.find_vct_with(self._vct_state, board, self.size, side, self.n_in_row, self.rule_code, depth,
-                                     root_budget, self._frames, self._stack_points) != vct.NO_VCT for side in sides)
+        sides = (color, 3 - color) if params.use_defence else (color,)
+        return any(vct.find_vct_with(scratch.vct_state, board, self.size, side, self.n_in_row, self.rule_code,
+                                     params.vct_depth, params.root_vct_budget, scratch.frames, scratch.stack_points)
+                   != vct.NO_VCT for side in sides)
 
     def _kept_move_loses(self, g: int) -> bool:
         """Does a visited move of this kept root leave the opponent a VCT within the root child's budget?
@@ -187,19 +224,20 @@ class Searcher:
         Those moves were judged two plies deeper, with a leaf's budget; a fresh search gives each root's child
         ``vct_reply_budget`` nodes and so sees the loss before it is played.
         """
-        budget = self.config.tactic_budgets[2]
+        params, scratch = self.params, self.scratch
+        budget = params.reply_vct_budget
         if budget <= 0:
             return False
-        ints, color = self.ints[g], int(self.root_to_move[g])
+        ints, color = self.forest.ints[g], int(self.forest.root_to_move[g])
         first = ints[mcts.ROOT, mcts.FIRST_CHILD]
-        board = self.root_board[g].copy()
+        board = self.forest.root_board[g].copy()
         for child in range(first, first + ints[mcts.ROOT, mcts.NUM_CHILDREN]):
             if ints[child, mcts.VISITS] == 0 or ints[child, mcts.STATE] == mcts.TERMINAL:
                 continue  # an unvisited child is judged as a root's child when the search first reaches it
             move = ints[child, mcts.MOVE]
             board[move] = color
-            found = vct.find_vct_with(self._vct_state, board, self.size, 3 - color, self.n_in_row, self.rule_code,
-                                      self.config.vct_depth, budget, self._frames, self._stack_points)
+            found = vct.find_vct_with(scratch.vct_state, board, self.size, 3 - color, self.n_in_row, self.rule_code,
+                                      params.vct_depth, budget, scratch.frames, scratch.stack_points)
             board[move] = 0
             if found != vct.NO_VCT:
                 return True
@@ -208,19 +246,18 @@ class Searcher:
     # -- searching ------------------------------------------------------------
     def begin(self, g: int, simulations: int, noise: bool = False, forced: bool = False) -> None:
         """Ask for ``simulations`` more simulations at slot ``g``'s root, with root noise / forced playouts."""
-        self.targets[g] = mcts.simulations_done(self.ints, g) + simulations
-        self.forced[g] = forced and self.config.forced_k > 0
+        forest = self.forest
+        forest.targets[g] = mcts.simulations_done(self._forest, g) + simulations
+        forest.forced[g] = forced and self.config.forced_k > 0
         if noise and self.config.noise_fraction > 0:
-            if self.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED:
-                self.noise_pending[g] = True
-                mcts.add_root_noise(self.ints, self.floats, self.noise_pending, g, self.config.dirichlet_alpha,
-                                    self.config.noise_fraction)
-            else:
-                self.noise_pending[g] = True  # mixed in by expand_and_backup once the root has priors
+            forest.noise_pending[g] = True  # mixed in by expand_and_backup once the root has priors
+            if forest.ints[g, mcts.ROOT, mcts.STATE] == mcts.EXPANDED:
+                self._refresh_params()
+                mcts.add_root_noise(self._forest, g, self._params_tuple)
 
     def done_mask(self) -> np.ndarray:
         """For every slot: has it reached its target?"""
-        return np.maximum(self.ints[:, mcts.ROOT, mcts.VISITS] - 1, 0) >= self.targets
+        return np.maximum(self.forest.ints[:, mcts.ROOT, mcts.VISITS] - 1, 0) >= self.forest.targets
 
     def unfinished(self, games: np.ndarray) -> np.ndarray:
         """The slots of ``games`` still short of their target."""
@@ -228,29 +265,19 @@ class Searcher:
 
     def step(self, games: np.ndarray) -> int:
         """One select / evaluate / expand round over slots ``games`` (int32); returns the leaves evaluated."""
-        cfg = self.config
-        count, exact = mcts.select_leaves(
-            self.ints, self.floats, self.node_count, self.root_board, self.root_to_move, self.root_last,
-            self.root_quiet, games, self.targets, cfg.leaves_per_game, self.forced, self.size, self.n_in_row, self.rule_code,
-            cfg.c_puct, cfg.fpu_reduction, cfg.forced_k, cfg.tactics, cfg.move_radius, cfg.tactic_budgets,
-            self.planes, self.candidates, self.leaf_game, self.leaf_node,
-            self._board, self._forbidden, self._near, self._frames, self._stack_points, self._points, self._vct_state,
-        )
+        self._refresh_params()
+        count, exact = mcts.select_leaves(self._forest, self._batch, self._scratch, self._params_tuple, games)
         if count > 0:
             self._evaluate(count)
         self.simulations += count + exact
         return count
 
     def _evaluate(self, count: int) -> None:
-        cfg = self.config
-        logits, values = self.evaluator(self.planes[:count])
+        logits, values = self.evaluator(self.batch.planes[:count])
         self.evaluations += count
         self.evaluator_calls += 1
-        mcts.expand_and_backup(
-            self.ints, self.floats, self.node_count, self.noise_pending, count, self.leaf_game, self.leaf_node,
-            self.candidates, np.ascontiguousarray(logits, dtype=np.float32),
-            np.ascontiguousarray(values, dtype=np.float32), cfg.dirichlet_alpha, cfg.noise_fraction,
-        )
+        mcts.expand_and_backup(self._forest, self._batch, count, np.ascontiguousarray(logits, dtype=np.float32),
+                               np.ascontiguousarray(values, dtype=np.float32), self._params_tuple)
 
     def search(self, games, simulations: int, noise: bool = False, forced: bool = False) -> None:
         """Run ``simulations`` simulations at each slot in ``games``, all batched together."""
@@ -266,17 +293,17 @@ class Searcher:
     def visit_counts(self, g: int) -> np.ndarray:
         """Visits of each point's child at slot ``g``'s root (float32, size*size)."""
         out = np.zeros(self.size * self.size, dtype=np.float32)
-        mcts.root_visits_into(self.ints, g, self.size, out)
+        mcts.root_visits_into(self._forest, g, out)
         return out
 
     def policy_target(self, g: int) -> np.ndarray:
         """The training policy: root visits, with forced playouts pruned when they were on; sums to 1."""
         out = np.zeros(self.size * self.size, dtype=np.float32)
-        k = self.config.forced_k if self.forced[g] else 0.0
-        mcts.pruned_policy_into(self.ints, self.floats, g, self.size, self.config.c_puct, k, out)
+        self._refresh_params()
+        mcts.pruned_policy_into(self._forest, g, self._params_tuple, out)
         total = out.sum()
         if total <= 0:  # pruning can only empty a root with a single visited child; fall back to plain visits
-            mcts.root_visits_into(self.ints, g, self.size, out)
+            mcts.root_visits_into(self._forest, g, out)
             total = out.sum()
         return out / total if total > 0 else out
 
@@ -286,9 +313,10 @@ class Searcher:
         What the window's heat map shows; empty (all 0) before the root is expanded.
         """
         out = np.zeros(self.size * self.size, dtype=np.float32)
-        first = self.ints[g, mcts.ROOT, mcts.FIRST_CHILD]
-        for c in range(first, first + self.ints[g, mcts.ROOT, mcts.NUM_CHILDREN]):
-            out[self.ints[g, c, mcts.MOVE]] = self.floats[g, c, mcts.PRIOR]
+        ints, floats = self.forest.ints[g], self.forest.floats[g]
+        first = ints[mcts.ROOT, mcts.FIRST_CHILD]
+        for c in range(first, first + ints[mcts.ROOT, mcts.NUM_CHILDREN]):
+            out[ints[c, mcts.MOVE]] = floats[c, mcts.PRIOR]
         return out
 
     def child_values(self, g: int) -> np.ndarray:
@@ -297,11 +325,12 @@ class Searcher:
         (float32, size*size, in [-1, 1]; 0 where unvisited.)  What the window writes on candidate moves.
         """
         out = np.zeros(self.size * self.size, dtype=np.float32)
-        first = self.ints[g, mcts.ROOT, mcts.FIRST_CHILD]
-        for c in range(first, first + self.ints[g, mcts.ROOT, mcts.NUM_CHILDREN]):
-            visits = self.ints[g, c, mcts.VISITS]
+        ints, floats = self.forest.ints[g], self.forest.floats[g]
+        first = ints[mcts.ROOT, mcts.FIRST_CHILD]
+        for c in range(first, first + ints[mcts.ROOT, mcts.NUM_CHILDREN]):
+            visits = ints[c, mcts.VISITS]
             if visits > 0:  # a child's VALUE_SUM is for the player who moved into it: the root's side to move
-                out[self.ints[g, c, mcts.MOVE]] = self.floats[g, c, mcts.VALUE_SUM] / visits
+                out[ints[c, mcts.MOVE]] = floats[c, mcts.VALUE_SUM] / visits
         return out
 
     def principal_variation(self, g: int, max_moves: int = 12) -> list[int]:
@@ -311,20 +340,21 @@ class Searcher:
         ties go to the lower point, as :meth:`choose_move` breaks them.
         """
         line: list[int] = []
+        ints = self.forest.ints[g]
         node = mcts.ROOT
-        while len(line) < max_moves and self.ints[g, node, mcts.NUM_CHILDREN] > 0:
-            first = self.ints[g, node, mcts.FIRST_CHILD]
-            children = range(first, first + self.ints[g, node, mcts.NUM_CHILDREN])
-            best = max(children, key=lambda c: (self.ints[g, c, mcts.VISITS], -self.ints[g, c, mcts.MOVE]))
-            if self.ints[g, best, mcts.VISITS] == 0:
+        while len(line) < max_moves and ints[node, mcts.NUM_CHILDREN] > 0:
+            first = ints[node, mcts.FIRST_CHILD]
+            children = range(first, first + ints[node, mcts.NUM_CHILDREN])
+            best = max(children, key=lambda c: (ints[c, mcts.VISITS], -ints[c, mcts.MOVE]))
+            if ints[best, mcts.VISITS] == 0:
                 break
-            line.append(int(self.ints[g, best, mcts.MOVE]))
+            line.append(int(ints[best, mcts.MOVE]))
             node = best
         return line
 
     def root_value(self, g: int) -> float:
         """Mean value at slot ``g``'s root for its side to move, in [-1, 1]."""
-        return float(mcts.root_value(self.ints, self.floats, g))
+        return float(mcts.root_value(self._forest, g))
 
     def choose_move(self, g: int, temperature: float = 0.0, rng: np.random.Generator | None = None) -> int:
         """Most visited root move (temperature 0), or a draw with probability ~ visits^(1/temperature)."""

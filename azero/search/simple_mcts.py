@@ -14,11 +14,11 @@ import math
 import numpy as np
 
 from azero.model.planes import encode
-from azero.search import mcts, tactics, vct
+from azero.search import mcts, tactics
 from azero.search.searcher import SearchConfig
 from games.constants import BLACK, RENJU, WHITE
 from games.lines import is_winning_move
-from games.renju import forbidden_mask, new_three_stack
+from games.renju import forbidden_mask
 
 
 class Node:
@@ -48,7 +48,8 @@ class SimpleMCTS:
                simulations: int, forced: bool = False) -> Node:
         """Run ``simulations`` simulations from the position; return the root (children carry the visits)."""
         root = Node(-1, None, 1.0)
-        self._vct_state = vct.new_state(size)  # a fresh table, as a new Searcher has
+        self._params = self.config.kernel_params(size, n_in_row, rule)
+        self._scratch = mcts.new_scratch(size, 1)  # a fresh VCT table, as a new Searcher has
         self._simulate(root, board, size, to_move, last_move, n_in_row, rule, forced)  # expands the root
         while sum(c.visits for c in root.children or []) < simulations:
             self._simulate(root, board, size, to_move, last_move, n_in_row, rule, forced)
@@ -98,8 +99,8 @@ class SimpleMCTS:
         # Always the whole-board threat scan: the reference does not rely on the search's invariant.
         kind = tactics.leaf_candidates(board, size, color, n_in_row, rule, self.config.tactics, node is root, True,
                                        last, self.config.move_radius, forbidden, candidates, points)
-        kind = mcts.judge_quiet_leaf(kind, board, size, color, n_in_row, rule, node is root, node.parent is root,
-                                     *self.config.tactic_budgets, candidates, *new_three_stack(), self._vct_state)
+        kind = mcts.judge_quiet_leaf(kind, board, color, node is root, node.parent is root, self._params, candidates,
+                                     self._scratch)
         if kind not in (tactics.OPEN, tactics.FORCED):
             node.exact = 1.0 if kind == tactics.WIN else (-1.0 if kind == tactics.LOSS else 0.0)
             self._backup(node, node.exact)

@@ -78,9 +78,11 @@ def check_ranges(section: str, settings) -> None:
 
 @dataclass
 class GameConfig:
-    size: int = 9
-    rule: str = "freestyle"
-    n_in_row: int = 5
+    """The game the run learns; a run folder refuses to resume with another one."""
+
+    size: int = 9  # board width and height, in points
+    rule: str = "freestyle"  # freestyle (five or more wins), standard (exactly five) or renju (black's forbidden moves)
+    n_in_row: int = 5  # stones in an unbroken line that win (renju: 5)
 
     def check(self) -> None:
         check_size(self.size)
@@ -93,21 +95,23 @@ MAX_PATH_CHARACTERS = 4096  # Linux's PATH_MAX
 
 @dataclass
 class TrainerConfig:
-    batch_size: int = 256
-    lr: float = 2e-3  # AdamW learning rate after warm-up
-    lr_warmup_steps: int = 100
-    weight_decay: float = 1e-4
-    value_loss_weight: float = 1.0
+    """The learner: its optimizer and losses (azero.train.step), its replay window, checkpoints and limits."""
+
+    batch_size: int = 256  # positions in one training step's batch
+    lr: float = 2e-3  # AdamW learning rate after warm-up (per step)
+    lr_warmup_steps: int = 100  # steps over which the learning rate rises linearly to lr; 0 = none
+    weight_decay: float = 1e-4  # AdamW's decoupled weight decay: each step shrinks every weight by a fraction lr * this
+    value_loss_weight: float = 1.0  # weight of the value loss in the total loss (the policy loss has weight 1)
     opponent_policy_weight: float = 0.15  # weight of the opponent-reply loss, when the net has that head (KataGo's)
     window: int = 100_000  # positions in the sliding replay window
     min_positions: int = 2_000  # positions needed before the first training step
     train_ratio: float = 4.0  # positions sampled for training per new self-play position (with symmetries)
-    checkpoint_every_steps: int = 250
-    checkpoint_every_seconds: float = 120.0
-    max_minutes: float = 0.0  # stop after this long (0 = until interrupted)
-    max_steps: int = 0  # stop after this many training steps (0 = no limit)
+    checkpoint_every_steps: int = 250  # publish a checkpoint (the workers' next net) after this many steps ...
+    checkpoint_every_seconds: float = 120.0  # ... or after this many seconds, whichever comes first
+    max_minutes: float = 0.0  # stop this session after this many minutes (0 = until interrupted)
+    max_steps: int = 0  # stop once the run has taken this many training steps in all (0 = no limit)
     device: str = "auto"  # auto = the CUDA GPU with the most memory, then mps, then cpu
-    seed: int = 0
+    seed: int = 0  # seeds the net's first weights and the self-play workers (batch sampling also uses the clock)
     init_from: str = ""  # a checkpoint whose weights a new run starts from (same trunk, heads may differ; ignored on resume)
 
     def check(self) -> None:
@@ -128,14 +132,14 @@ class TrainerConfig:
 
 @dataclass
 class EvalConfig:
-    """The arena gauntlet a run plays as it trains (its Elo curve): see azero.train.learner.Learner.evaluate."""
+    """The arena gauntlet a run plays as it trains (its Elo curve): see azero.train.gauntlet."""
 
-    every_checkpoints: int = 4  # play a gauntlet every k-th checkpoint (0 = never)
-    games: int = 20  # per opponent: each opening with both colours
-    simulations: int = 200  # the net's simulations per move in these games
-    pure_playouts: int = 1000  # the pure-rollout MCTS reference (0 = leave it out)
+    every_checkpoints: int = 4  # play a gauntlet every k-th checkpoint of a session (0 = never)
+    games: int = 20  # games against each opponent, each opening with both colours (so even; 0 = no gauntlet)
+    simulations: int = 200  # the checkpoints' MCTS simulations per move in these games
+    pure_playouts: int = 1000  # playouts per move of the pure-rollout MCTS reference (0 = leave it out)
     heuristic: bool = True  # the heuristic bot as a reference (the ratings' anchor)
-    previous: int = 2  # how many earlier evaluated checkpoints of the run to play
+    previous: int = 2  # how many of the run's latest earlier evaluated checkpoints to play
 
     def check(self) -> None:
         """How the settings relate; each number's own range is in RANGES["eval"]."""
@@ -145,14 +149,16 @@ class EvalConfig:
 
 @dataclass
 class TrainConfig:
-    preset: str = "custom"
-    description: str = ""
-    game: GameConfig = field(default_factory=GameConfig)
-    net: NetConfig = field(default_factory=NetConfig)
-    search: SearchConfig = field(default_factory=SearchConfig)
-    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
-    train: TrainerConfig = field(default_factory=TrainerConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
+    """A whole training recipe: one section per dataclass, each field a ``section.key`` setting."""
+
+    preset: str = "custom"  # the preset the recipe started from
+    description: str = ""  # one line on what the preset is for (azero train --list-presets)
+    game: GameConfig = field(default_factory=GameConfig)  # [game]: the board, the rules, the row that wins
+    net: NetConfig = field(default_factory=NetConfig)  # [net]: the network's shape and heads (azero.model.network)
+    search: SearchConfig = field(default_factory=SearchConfig)  # [search]: the tree search (azero.search.searcher)
+    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)  # [selfplay]: the workers' games (selfplay.engine)
+    train: TrainerConfig = field(default_factory=TrainerConfig)  # [train]: the learner
+    eval: EvalConfig = field(default_factory=EvalConfig)  # [eval]: the arena gauntlet as it trains
 
     def check(self) -> "TrainConfig":
         for section in SECTIONS:

@@ -7,6 +7,21 @@ every few hundred steps or minutes; the workers pick it up.  Killing the
 learner at any moment loses only the games in flight and the steps since
 its last checkpoint; the same command resumes from the last checkpoint and
 the shards on disk.
+
+Where each part lives:
+
+- this file: :class:`Learner` (its state on disk, the replay window's
+  data, one step's bookkeeping, metrics) and :func:`train`, the loop that
+  runs the learner and the workers;
+- ``step.py``: the algorithm itself, to read top to bottom: the optimizer,
+  the learning-rate warm-up, the losses and :func:`training_step`;
+- ``gauntlet.py``: the arena games played after some checkpoints (the
+  run's Elo curve);
+- ``config.py``: every hyper-parameter, with what it does where it is
+  declared (``azero train --help-settings`` prints them);
+- ``pool.py`` and ``ray_selfplay.py``: the self-play workers, local or on
+  Ray; ``run_folder.py``: the run's files; ``metrics.py``: its tables and
+  plots; ``compute.py``: the hardware it ran on.
 """
 
 from __future__ import annotations
@@ -20,35 +35,22 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from azero.model.checkpoint import CheckpointError, CheckpointInfo, load_checkpoint, load_tensors, read_latest, remove_unfinished_checkpoints, save_checkpoint, save_tensors
 from azero.model.network import HEAD_OPTIONS, PolicyValueNet, copy_weights_across_heads, pick_device, same_trunk
 from azero.train.compute import describe_hardware, seconds_in_metrics
 from azero.train.config import ConfigError, TrainConfig
+from azero.train.gauntlet import gauntlet_due, gauntlet_line, play_gauntlet
 from azero.train.metrics import MetricsLog, plot_run
 from azero.train.pool import make_workers
 from azero.train.run_folder import RunFolder, check_resumable
+from azero.train.step import learning_rate, make_optimizer, training_step
 from games.atomic import atomic_write_text
 from games.constants import rule_code
 from selfplay.replay import ReplayWindow
 from selfplay.shards import ShardError, list_shards, read_shard, remove_unfinished_shards
 
 STATUS_SECONDS = 1.0
-
-
-def policy_cross_entropy(logits: torch.Tensor, target: torch.Tensor, occupied: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of move logits against a target distribution; occupied points are never moves,
-    so they are masked out rather than learned."""
-    logits = logits.float().masked_fill(occupied, -1e4)
-    return -(target * F.log_softmax(logits, dim=1)).sum(dim=1).mean()
-
-
-def value_head_loss(out, outcome: torch.Tensor) -> torch.Tensor:
-    """MSE of the scalar value, or cross-entropy of the win/draw/loss logits (outcome +1 -> win, 0 draw, -1 loss)."""
-    if out.wdl is None:
-        return F.mse_loss(out.value.float(), outcome)
-    return F.cross_entropy(out.wdl.float(), (1 - outcome).long())
 
 
 @dataclass
@@ -83,7 +85,7 @@ class Learner:
         self.rng = np.random.default_rng(config.train.seed + int(time.time()))
         game = config.game
         self.net = PolicyValueNet(config.net).to(self.device)
-        self.optimizer = torch.optim.AdamW(self.net.parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay)
+        self.optimizer = make_optimizer(self.net, config.train)
         self.counters = Counters()
         self.window = ReplayWindow(config.train.window, game.size, rule_code(game.rule))
         self.metrics = MetricsLog(folder.root)
@@ -214,52 +216,25 @@ class Learner:
 
     # -- learning -------------------------------------------------------------
     def lr_now(self) -> float:
-        t = self.config.train
-        if t.lr_warmup_steps and self.counters.step < t.lr_warmup_steps:
-            return t.lr * (self.counters.step + 1) / t.lr_warmup_steps
-        return t.lr
+        return learning_rate(self.config.train, self.counters.step)
 
     def wants_step(self) -> bool:
         t = self.config.train
         return len(self.window) >= t.min_positions and self.counters.samples < t.train_ratio * self.counters.positions
 
     def train_step(self) -> tuple[float, float, float]:
-        """One optimizer step; returns (policy, value, opponent-policy) losses, the last NaN without that head."""
+        """One optimizer step on a fresh batch (azero.train.step.training_step); returns (policy, value,
+        opponent-policy) losses, the last NaN without that head, all three NaN for a refused step."""
         t = self.config.train
         batch = self.window.sample(t.batch_size, self.rng)
-        x = torch.from_numpy(batch.planes).to(self.device)
-        for group in self.optimizer.param_groups:
-            group["lr"] = self.lr_now()
-        self.net.train()
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            out = self.net.outputs(x)
-        occupied = (x[:, 0] + x[:, 1]).flatten(1) > 0
-        policy_loss = policy_cross_entropy(out.policy, torch.from_numpy(batch.policy).to(self.device), occupied)
-        value_loss = value_head_loss(out, torch.from_numpy(batch.value).to(self.device))
-        loss = policy_loss + t.value_loss_weight * value_loss
-        opponent_loss = torch.tensor(math.nan)
-        if out.opponent_policy is not None:
-            reply = torch.from_numpy(batch.reply).to(self.device)
-            known = reply >= 0
-            if bool(known.any()):
-                # A one-hot target: the reply played (see selfplay.engine), on the board before our move.
-                target = F.one_hot(reply[known], out.opponent_policy.shape[1]).float()
-                opponent_loss = policy_cross_entropy(out.opponent_policy[known], target, occupied[known])
-                loss = loss + t.opponent_policy_weight * opponent_loss
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        # A non-finite loss or gradient would turn every weight into NaN, and the workers and the disk would
-        # get that network: such a step is refused (the weights stay as they were) and said.
-        gradient = torch.nn.utils.clip_grad_norm_(self.net.parameters(), float("inf"))
-        if not (torch.isfinite(loss.detach()) and torch.isfinite(gradient)):
-            self.optimizer.zero_grad(set_to_none=True)
+        losses = training_step(self.net, self.optimizer, batch, t, self.lr_now())
+        if losses is None:  # a non-finite loss or gradient: the weights are unchanged
             self.skipped_steps += 1
             self.log(f"refused a training step: its loss or gradient is not finite ({self.skipped_steps} so far)")
             return math.nan, math.nan, math.nan
-        self.optimizer.step()
         self.counters.step += 1
         self.counters.samples += t.batch_size
-        return float(policy_loss.detach()), float(value_loss.detach()), float(opponent_loss.detach())
+        return losses.as_tuple()
 
     def check_weights_finite(self) -> None:
         """Refuse to publish a network with a NaN or infinite weight (NonFiniteWeights says which tensors)."""
@@ -320,55 +295,9 @@ class Learner:
             self.log(f"plot not written: {error}")
 
     def evaluate(self, stop=None) -> dict:
-        """An arena gauntlet: the newest checkpoint against the references and earlier evaluated checkpoints.
-
-        Games go into ``RUN/arena.sqlite``, so the run's Elo curve
-        (``plots/elo.png``) is refitted over every gauntlet so far, and
-        ``azero arena ratings --db RUN/arena.sqlite`` reads the same games.
-        """
-        from azero.arena.report import head_to_head, plot_elo, rate
-        from azero.arena.store import ArenaStore
-        from azero.arena.tournament import GameKind, run_tournament
-
-        e, game = self.config.eval, self.config.game
-        kind = GameKind(game.rule, game.size, game.n_in_row)
-        db = self.folder.root / "arena.sqlite"
-        step = self.counters.step
-        setting = f":sims={e.simulations}"
-        candidate = f"az:{self.folder.checkpoint(step)}{setting}"
-        references = (["heuristic"] if e.heuristic else []) + ([f"pure:{e.pure_playouts}"] if e.pure_playouts else [])
-        with ArenaStore(db) as store:
-            earlier = sorted(p.step for p in store.players()
-                             if p.kind == "az" and p.run == self.folder.root.name and p.step is not None and p.step < step)
-        previous = [f"az:{self.folder.checkpoint(s)}{setting}" for s in earlier if self.folder.checkpoint(s).is_file()]
-        previous = previous[len(previous) - e.previous:] if e.previous else []
-        opponents = references + previous
-        row = {"step": step, "time": time.time()}
-        if not opponents:
-            return row
-        summary = run_tournament(db, opponents, kind, e.games, candidate=candidate, workers=1,
-                                 device=str(self.device), progress=False, stop=stop)
-        if summary.interrupted:
-            return row  # stopping: the games played so far are stored, the next gauntlet rates them
-        with ArenaStore(db) as store:
-            me = store.register(candidate).label
-            for spec in opponents:
-                name = "previous" if spec.startswith("az:") else spec.replace(":", "")
-                if spec.startswith("az:") and spec != previous[-1]:
-                    continue  # the table keeps one 'previous' column: the latest earlier checkpoint
-                wins, draws, losses = head_to_head(store, kind, me, store.register(spec).label)
-                row[f"vs_{name}_score"] = (wins + 0.5 * draws) / max(wins + draws + losses, 1)
-            anchor = references[0] if references else store.register(previous[0]).label
-            ratings = rate(store, kind, anchor)
-            mine = next(r for r in ratings if r.player == me)
-            row.update(elo=mine.elo, elo_low=mine.low, elo_high=mine.high)
-            try:
-                plot_elo(store, ratings, kind, self.folder.root / "plots" / "elo.png", run=self.folder.root.name,
-                         anchor=anchor)
-            except Exception as error:  # a plot must never stop training
-                self.log(f"Elo plot not written: {error}")
-        self.metrics.log("eval", row)
-        return row
+        """The arena gauntlet of the newest checkpoint (azero.train.gauntlet); returns its eval row."""
+        return play_gauntlet(self.config, self.folder, self.counters.step, self.device, self.metrics,
+                             log=self.log, stop=stop)
 
 
 def load_start(path: str, config: TrainConfig, device=None):
@@ -454,16 +383,13 @@ def train(config: TrainConfig, run_dir: Path, progress: bool = True, log=None, c
                 learner.save_checkpoint()
                 learner.log_checkpoint_metrics()
                 last_checkpoint_step, last_checkpoint_time = c.step, time.monotonic()
-                e = config.eval
-                if e.every_checkpoints and e.games and learner.checkpoints_written % e.every_checkpoints == 0:
+                if gauntlet_due(config, learner.checkpoints_written):
                     try:
                         row = learner.evaluate(stop=lambda: bool(interrupted))
                     except Exception as error:  # like the plot: the arena must never stop training
                         log(f"arena gauntlet at step {c.step} failed: {error}")
                     else:
-                        scores = ", ".join(f"{k} {v:.2f}" for k, v in row.items() if k.endswith("_score"))
-                        elo = f"; Elo {row['elo']:.0f} [{row['elo_low']:.0f}, {row['elo_high']:.0f}]" if "elo" in row else ""
-                        log(f"arena at step {c.step}: {scores}{elo}")
+                        log(gauntlet_line(c.step, row))
                 learner.plot()  # after the evaluation, so the plot shows it
             if now - last_status >= STATUS_SECONDS:
                 last_status = now

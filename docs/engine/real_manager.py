@@ -236,7 +236,7 @@ def play(manager: Path, work: Path, engine: list[str], opponent: list[str], size
 
 def engine_command(python: str, checkpoint: str | None, player: str | None) -> list[str]:
     """pbrain-azero as a manager runs it: absolute paths (c-gomoku-cli changes into the command's folder)."""
-    command = [str(Path(python).absolute()), "-m", "azero.pbrain.engine"]
+    command = [str(Path(python).absolute()), "-m", "azero.pbrain"]
     if checkpoint:
         return command + ["--checkpoint", str(Path(checkpoint).resolve())]
     return command + ["--player", player]

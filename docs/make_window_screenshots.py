@@ -20,7 +20,7 @@ from azero.play.choices import Choices, checkpoint_variant, shipped_checkpoint  
 from azero.play.session import PlaySession  # noqa: E402
 from azero.play.thinker import Thinker  # noqa: E402
 from azero.play.window import Window  # noqa: E402
-from azero.players.net import make_player  # noqa: E402
+from azero.players.factory import make_player  # noqa: E402
 from games import coords  # noqa: E402
 from games.gomoku import Gomoku  # noqa: E402
 

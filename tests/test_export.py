@@ -15,7 +15,7 @@ from azero.model.evaluator import NetEvaluator  # noqa: E402
 from azero.model.export import export_onnx, random_positions  # noqa: E402
 from azero.model.network import NetConfig, PolicyValueNet  # noqa: E402
 from azero.model.onnx_evaluator import OnnxEvaluator, load_onnx_evaluator  # noqa: E402
-from azero.players.net import make_player  # noqa: E402
+from azero.players.factory import make_player  # noqa: E402
 from games.gomoku import Gomoku  # noqa: E402
 
 TOLERANCE = 1e-4

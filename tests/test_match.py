@@ -3,7 +3,8 @@
 import pytest
 
 from azero.arena.match import play_games
-from azero.players.net import HeuristicPlayer, PurePlayer, RandomPlayer, make_player
+from azero.players.factory import make_player
+from azero.players.simple import HeuristicPlayer, PurePlayer, RandomPlayer
 from azero.search.openings import balanced_openings
 from games.constants import BLACK, DRAW, ONGOING, WHITE
 

@@ -11,7 +11,7 @@ from tiny_nets import tiny_checkpoint  # noqa: E402
 
 from azero.model.evaluator import UniformEvaluator  # noqa: E402
 from azero.play.review import GameReview, PositionReview, grade, review_game  # noqa: E402
-from azero.players.net import NetPlayer  # noqa: E402
+from azero.players.network import NetPlayer  # noqa: E402
 from games import coords  # noqa: E402
 from games.constants import BLACK, WHITE  # noqa: E402
 from games.gomoku import Gomoku  # noqa: E402

@@ -75,7 +75,7 @@ def test_the_searcher_builds_its_tuples_once_and_again_when_the_config_changes()
     params = searcher.params
     searcher.search([0], 20)
     assert searcher.params is params  # not rebuilt per step
-    config.vct_root_budget = 123  # a player cuts its budget between searches (azero/players/net.py)
+    config.vct_root_budget = 123  # a player cuts its budget between searches (azero/players/network.py)
     assert searcher.params.root_vct_budget == 123
     config.vct_root_budget = 0
     assert searcher.params.root_vct_budget == 0

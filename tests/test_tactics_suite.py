@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from azero.model.evaluator import UniformEvaluator
-from azero.players.net import NetPlayer, play_search_config
+from azero.players.network import NetPlayer, play_search_config
 from azero.search import mcts, vct
 from games.constants import EMPTY
 from games.gomoku import Gomoku

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from azero.model.evaluator import UniformEvaluator
-from azero.players.net import MIN_SIMULATIONS, NetPlayer, play_search_config
+from azero.players.network import MIN_SIMULATIONS, NetPlayer, play_search_config
 from azero.search import time_manager as tm
 from azero.search.time_manager import MoveBudget, OverheadMeter, RootStats, SearchStopper, plan_move
 from games.gomoku import Gomoku

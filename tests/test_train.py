@@ -923,6 +923,24 @@ def test_training_gauntlet_builds_the_runs_elo_curve(tmp_path):
     assert read_table(folder.root, "eval")["elo"][-1] == rows[2]["elo"]
 
 
+def test_a_runs_checkpoint_records_its_search_and_plays_with_it(tmp_path):
+    """The learner writes the run's search settings into each checkpoint; a net player built from it uses them."""
+    from azero.players.network import net_player
+    from azero.train.learner import Learner
+    from azero.train.run_folder import RunFolder
+
+    config = build_config("gomoku9", [*TINY, "search.c_puct=2.5", "search.fpu_reduction=0.1", "train.device=\"cpu\""])
+    folder = RunFolder(tmp_path / "run")
+    folder.checkpoints.mkdir(parents=True)
+    learner = Learner(config, folder, log=lambda *_: None)
+    path = learner.save_checkpoint()
+    learner.metrics.close()
+    stored = read_info(path).search
+    assert stored["c_puct"] == 2.5 and stored["fpu_reduction"] == 0.1
+    player = net_player(path, 8)
+    assert player.search_config.c_puct == 2.5 and player.search_config.fpu_reduction == 0.1
+
+
 # -- starting from another net's weights (train.init_from) ------------------------------------------------
 
 

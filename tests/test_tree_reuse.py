@@ -3,7 +3,7 @@
 import numpy as np
 from test_search import HashEvaluator
 
-from azero.players.net import NetPlayer, play_search_config
+from azero.players.network import NetPlayer, play_search_config
 from azero.search.searcher import SearchConfig
 from games.gomoku import Gomoku
 

@@ -132,7 +132,7 @@ def test_renju_forbidden_points_cut_both_ways():
 
 def test_the_search_plays_the_first_four_of_a_vcf_and_avoids_moves_that_allow_one():
     from azero.model.evaluator import UniformEvaluator
-    from azero.players.net import NetPlayer
+    from azero.players.network import NetPlayer
     from azero.search import mcts
     from azero.search.searcher import SearchConfig
     from games.gomoku import Gomoku

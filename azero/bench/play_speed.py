@@ -32,7 +32,9 @@ def measure(spec: str, moves: int = 10, busy: int = 1, threads: int | None = Non
     from azero.play.session import PlaySession
     from azero.play.thinker import Thinker
     from azero.play.window import Window
-    from azero.players.net import HeuristicPlayer, make_player, parse_spec
+    from azero.players.factory import make_player
+    from azero.players.simple import HeuristicPlayer
+    from azero.players.spec import parse_spec
 
     parsed = parse_spec(spec)
     if parsed.kind != "az":

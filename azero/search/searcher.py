@@ -56,7 +56,7 @@ class SearchConfig:
     tactics: bool = True  # exact immediate wins, losses and forced blocks (azero.search.tactics)
     vcf_budget: int = 50  # fours tried per leaf looking for a victory by continuous fours (azero.search.vcf); 0 = off
     vct_budget: int = 0  # nodes per quiet leaf looking for a victory by continuous threats (azero.search.vct); 0 = off
-    vct_root_budget: int = 0  # VCT nodes at the root, own win and opponent's (threat defence); play: azero/players/net.py
+    vct_root_budget: int = 0  # VCT nodes at the root, own win and opponent's (threat defence); play: azero/players/network.py
     # VCT nodes at each of the root's children: after this move, does the opponent hold a VCT?  Then the move
     # is a proven loss, seen before it is played (the fork that lands a few moves later); 0 = off.
     vct_reply_budget: int = 0
@@ -158,7 +158,7 @@ class Searcher:
     def params(self) -> mcts.SearchParams:
         """The kernels' :class:`~azero.search.mcts.SearchParams`, built once and again only if the config changed.
 
-        (A player may change its SearchConfig between searches: azero/players/net.py cuts the root VCT budget to
+        (A player may change its SearchConfig between searches: azero/players/network.py cuts the root VCT budget to
         the clock's share of a move.)
         """
         self._refresh_params()

@@ -181,6 +181,17 @@ def _near_stones(board, size, radius):
     return near
 
 
+@njit(cache=True, inline="always")
+def forced_win(is_root, move, size, candidates):
+    """A solver found a forced win starting with ``move``: a leaf is WIN; the root plays only that move (FORCED)."""
+    if not is_root:
+        return WIN
+    for p in range(size * size):
+        candidates[p] = False
+    candidates[move] = True
+    return FORCED
+
+
 @njit(cache=True)
 def leaf_candidates(board, size, to_move, n_in_row, rule, use_tactics, is_root, full_scan, last_move, radius, forbidden,
                     candidates, points):

@@ -134,12 +134,7 @@ def upgrade_leaf(kind, board, size, color, n_in_row, rule, is_root, budget, cand
     move = find_vcf(board, size, color, n_in_row, rule, MAX_FOURS, limit, frames, stack_points)
     if move == NO_VCF:
         return kind
-    if not is_root:
-        return tactics.WIN
-    for p in range(size * size):
-        candidates[p] = False
-    candidates[move] = True
-    return tactics.FORCED
+    return tactics.forced_win(is_root, move, size, candidates)
 
 
 @njit(cache=True)

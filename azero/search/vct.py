@@ -502,9 +502,4 @@ def upgrade_leaf(kind, board, size, color, n_in_row, rule, is_root, budget, max_
     move = find_vct_with(state, board, size, color, n_in_row, rule, max_depth, budget, frames, stack_points)
     if move == NO_VCT:
         return kind
-    if not is_root:
-        return tactics.WIN
-    for p in range(size * size):
-        candidates[p] = False
-    candidates[move] = True
-    return tactics.FORCED
+    return tactics.forced_win(is_root, move, size, candidates)

@@ -30,7 +30,7 @@ import math
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +164,7 @@ class Learner:
         info = CheckpointInfo(
             rule=game.rule, size=game.size, n_in_row=game.n_in_row, net=self.config.net.to_dict(), step=c.step,
             games=c.games, positions=c.positions, parent=c.parent, preset=self.config.preset,
+            search=asdict(self.config.search),  # a net plays with the search it was trained with (players.network)
             extra={"samples": c.samples, "last_shard": c.last_shard, "train_seconds": c.seconds_before + self.elapsed(),
                    "hardware": list(self.hardware_so_far()), "command": self.command, "started_from": c.started_from},
         )

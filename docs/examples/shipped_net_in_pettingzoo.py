@@ -21,7 +21,7 @@ from azero.env import gomoku_v0
 from azero.model.checkpoint import load_checkpoint
 from azero.model.evaluator import NetEvaluator
 from azero.play.choices import shipped_checkpoint
-from azero.players.net import make_player
+from azero.players.factory import make_player
 
 
 def policy_move(evaluator, observation) -> int:

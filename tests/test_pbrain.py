@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+from fake_players import FirstPointSearcher
 from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
 from azero import __version__
@@ -274,23 +275,9 @@ def test_network_engine_completes_its_five_and_blocks_a_four(tiny_checkpoint):
     assert xy(final(send(engine, *board_lines(theirs)))[0]) == (5, 4)
 
 
-class TreeSizeRecorder:
-    """A network player's face (simulations, last_values, close) that records the budgets it is given."""
-
-    name = "tree-size-recorder"
-
-    def __init__(self, simulations: int):
-        self.simulations = simulations
-        self.last_values: list[float] = []
-        self.budgets = []
-        self.closed = 0
-
-    def choose_moves(self, games, budget=None):
-        self.budgets.append(budget)
-        return [game.legal_moves()[0] for game in games]
-
-    def close(self):
-        self.closed += 1
+def TreeSizeRecorder(simulations: int) -> FirstPointSearcher:
+    """A network player's face that records the budgets it is given (its tree is sized by the engine)."""
+    return FirstPointSearcher("tree-size-recorder", simulations)
 
 
 def memory_engine(resident_mib: int, player) -> PbrainEngine:
@@ -726,27 +713,8 @@ def test_loading_waits_for_the_first_answer_to_go_out():
     assert not work.busy
 
 
-class BudgetRecorder:
-    """A network player's face that records the MoveBudget of each move and plays the first legal point."""
-
-    name = "budget-recorder"
-
-    def __init__(self):
-        self.simulations = 100
-        self.last_values: list[float] = []
-        self.budgets = []
-
-    def choose_moves(self, games, budget=None):
-        if budget is not None:
-            self.budgets.append(budget)
-        return [game.legal_moves()[0] for game in games]
-
-    def close(self):
-        pass
-
-
 def test_a_match_clock_gives_moves_an_ordinary_time_and_a_longer_limit_within_the_turn_limit():
-    player = BudgetRecorder()
+    player = FirstPointSearcher("budget-recorder")
     engine = PbrainEngine({("freestyle", 15): player})
     send(engine, "START 15", "INFO timeout_turn 5000", "INFO timeout_match 60000", "INFO time_left 60000", "BEGIN")
     first = player.budgets[-1]

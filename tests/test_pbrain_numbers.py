@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from fake_players import FirstPointSearcher
 from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
 from azero.pbrain.engine import PbrainEngine
@@ -12,20 +13,12 @@ from azero.pbrain.main import build_engine
 from azero.search.time_manager import plan_move
 
 
-class BudgetRecorder:
-    """Plays the first legal point and remembers the seconds it was given for each move."""
+class BudgetRecorder(FirstPointSearcher):
+    """Plays the first legal point and remembers the ordinary seconds it was given for each move."""
 
-    name = "recorder"
-
-    def __init__(self):
-        self.budgets: list[float] = []
-
-    def choose_moves(self, games, seconds=None):
-        self.budgets.append(seconds)
-        return [game.legal_moves()[0] for game in games]
-
-    def close(self):
-        pass
+    @property
+    def seconds(self) -> list[float]:
+        return [budget.soft_s for budget in self.budgets]
 
 
 def answers(engine: PbrainEngine, *lines: str) -> list[str]:
@@ -44,10 +37,10 @@ def test_the_no_clock_time_left_after_a_timed_one_gives_normal_thinking_time_aga
     player = BudgetRecorder()
     engine = PbrainEngine(any_game_player=player)
     answers(engine, "START 15", "INFO time_left 1000", "BEGIN")
-    assert player.budgets[-1] < 0.1  # 1 s left of the match: a share of it
+    assert player.seconds[-1] < 0.1  # 1 s left of the match: a share of it
     answers(engine, "INFO time_left 2147483647", "TURN 7,7")
     assert engine.match_clock.time_left_ms == 2147483647 and engine.match_clock.match_left_ms() is None
-    assert player.budgets[-1] == pytest.approx(NORMAL_BUDGET, abs=0.5)
+    assert player.seconds[-1] == pytest.approx(NORMAL_BUDGET, abs=0.5)
 
 
 def test_max_memory_of_ten_digits_is_taken():
@@ -78,7 +71,7 @@ def test_a_negative_time_left_of_many_digits_means_play_at_once():
     player = BudgetRecorder()
     engine = PbrainEngine(any_game_player=player)
     answers(engine, "START 9", "INFO time_left -" + "9" * 40, "BEGIN")
-    assert player.budgets[-1] == 0.0
+    assert player.seconds[-1] == 0.0
 
 
 def test_numbers_of_many_digits_in_commands_are_refused_as_what_they_are():

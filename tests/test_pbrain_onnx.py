@@ -17,6 +17,7 @@ pytest.importorskip("onnxscript", reason="torch's ONNX exporter needs onnxscript
 pytest.importorskip("onnxruntime", reason="running an exported net needs onnxruntime: pip install -e '.[onnx]'")
 
 import onnx
+from fake_players import FirstPointSearcher
 from tiny_nets import tiny_checkpoint
 
 from azero.model.export import export_onnx
@@ -97,24 +98,12 @@ def test_an_onnx_engine_plays_without_ever_importing_torch(exported):
 
 
 def test_a_torch_engine_below_its_memory_names_the_export_to_play(tmp_path):
-    class Net:
-        """A network player's face (tree size, values, close) that plays the first legal point."""
-
-        def __init__(self, name):
-            self.name, self.simulations, self.last_values = name, 20000, []
-
-        def choose_moves(self, games, budget=None):
-            return [game.legal_moves()[0] for game in games]
-
-        def close(self):
-            pass
-
     assert "torch" in sys.modules  # the test process made its nets with torch, as a .safetensors engine does
     for exported_already in (False, True):
         net = tmp_path / f"net{int(exported_already)}.safetensors"
         if exported_already:
             net.with_suffix(".onnx").write_bytes(b"")
-        engine = PbrainEngine({("freestyle", 9): Net(str(net))}, measure_memory=lambda: 355 * MIB)
+        engine = PbrainEngine({("freestyle", 9): FirstPointSearcher(str(net), simulations=20000)}, measure_memory=lambda: 355 * MIB)
         lines = engine.handle("START 9") + engine.handle(f"INFO max_memory {350 * MIB}") + engine.handle("BEGIN")
         (note,) = [line for line in lines if line.startswith("MESSAGE max_memory")]
         assert "355 MiB without a search tree" in note and f"torch alone takes about {TORCH_BYTES // MIB} MiB" in note

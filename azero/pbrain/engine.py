@@ -107,22 +107,13 @@ from azero.pbrain.protocol import (
     shown,
     split_command,
 )
+from azero.players.protocol import SearchingPlayer
 
 if TYPE_CHECKING:
     from games.gomoku import Gomoku
 
 # Loading waits for the first answer to go out, or this long when no command comes (see BackgroundWork).
 FIRST_ANSWER_HOLD_S = 0.3
-
-
-def _accepts(player, keyword: str) -> bool:
-    """Does the player's choose_moves take ``keyword`` (``seconds``, ``budget``)?"""
-    import inspect
-
-    try:
-        return keyword in inspect.signature(player.choose_moves).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _new_game(size: int, rule: str) -> Gomoku:
@@ -199,7 +190,7 @@ class PbrainEngine:
         self.any_game_player = any_game_player
         if not self.players_by_game and any_game_player is None:
             raise ValueError("a pbrain engine needs at least one player")
-        self._configured_simulations = {id(p): p.simulations for p in self._all_players() if self._is_net(p)}
+        self._configured_simulations = {id(p): p.simulations for p in self._all_players() if isinstance(p, SearchingPlayer)}
         self._announced_games = None if any_game_player is not None else set(self.players_by_game)
 
     def _setup(self, default_turn_seconds: float, warm_up: bool, clock, measure_memory) -> None:
@@ -483,28 +474,24 @@ class PbrainEngine:
         planned = dataclasses.replace(planned, max_nodes=max_nodes, previous_value=self._previous_value)
         budget = planned.less(self.clock() - received)  # the wait for the network and the parsing are gone
         started = self.clock()
-        if _accepts(player, "budget"):
+        if isinstance(player, SearchingPlayer):
             chosen = player.choose_moves([game], budget=budget)[0]
-        elif _accepts(player, "seconds"):
-            chosen = player.choose_moves([game], seconds=budget.soft_s)[0]
-        else:
+        else:  # a player without a search (heuristic, random) takes no time to speak of
             chosen = player.choose_moves([game])[0]
         thought = self.clock() - started
         move = coords().whole_number(chosen)
         if move is None or not game.is_legal(move):
-            raise RuntimeError(f"player {getattr(player, 'name', player)!r} chose {chosen!r}, not a legal move")
+            raise RuntimeError(f"player {player.name!r} chose {chosen!r}, not a legal move")
         game.play(move)
         self.game = game
-        simulations = getattr(player, "last_simulations", None)
-        values = getattr(player, "last_values", None)
-        reasons = getattr(player, "last_stop_reasons", None)
-        if simulations and values:
-            self._previous_value = values[0]
+        if isinstance(player, SearchingPlayer) and player.last_simulations and player.last_values:
+            self._previous_value = player.last_values[0]
+            reasons = player.last_stop_reasons
             stopped = f", stopped: {reasons[0]}" if reasons else ""
-            answers.append(f"MESSAGE azero: {simulations[0]} simulations in {thought:.2f} s (ordinary "
+            answers.append(f"MESSAGE azero: {player.last_simulations[0]} simulations in {thought:.2f} s (ordinary "
                            f"{budget.soft_s:.2f} s, limit {budget.hard_s:.2f} s{stopped}), "
-                           f"win rate {50 * (values[0] + 1):.0f}% for us")
-        answers.append(f"DEBUG {getattr(player, 'name', 'player')}: thought {thought:.3f} s, waited {waited:.3f} s "
+                           f"win rate {50 * (player.last_values[0] + 1):.0f}% for us")
+        answers.append(f"DEBUG {player.name}: thought {thought:.3f} s, waited {waited:.3f} s "
                        f"for loading, margin {self.match_clock.overhead.margin_s():.3f} s, rule {game.rule}")
         answers.append(point_text(move, game.size))
         total = self.clock() - received
@@ -597,10 +584,6 @@ class PbrainEngine:
                                 "(its moves are checked against the real rule)")
         raise ProtocolError(f"no player for {size}x{size}")
 
-    @staticmethod
-    def _is_net(player) -> bool:
-        return hasattr(player, "simulations") and hasattr(player, "last_values") and hasattr(player, "close")
-
     def _fit_memory(self, player, size: int) -> tuple[int | None, str | None]:
         """Size a network player's tree to INFO max_memory (:meth:`TreeMemory.fit`): (the most tree nodes, a note).
 
@@ -608,11 +591,10 @@ class PbrainEngine:
         allows, the configured number when there is no limit; a change
         drops its tree, so the next search allocates one of the new size.
         """
-        if not self._is_net(player):
+        if not isinstance(player, SearchingPlayer):
             return None, None
         wanted = self._configured_simulations.get(id(player), player.simulations)
-        radius = getattr(getattr(player, "search_config", None), "move_radius", 0)
-        max_nodes, wanted, note = self.memory.fit(wanted, size, radius, getattr(player, "name", None))
+        max_nodes, wanted, note = self.memory.fit(wanted, size, player.search_config.move_radius, player.name)
         if player.simulations != wanted:
             player.simulations = wanted
             player.close()  # the next search allocates a tree of the new capacity
@@ -646,7 +628,7 @@ class PbrainEngine:
                 continued.play(continued.legal_moves()[0])
                 # The empty board, a position, and that position a move on (tree reuse: advance_root's kernel).
                 for game in (_new_game(size, rule), sample, continued):
-                    if _accepts(player, "seconds"):
+                    if isinstance(player, SearchingPlayer):
                         player.choose_moves([game], seconds=0.0)  # loads the kernels and runs the net once
                         player.choose_moves([game], seconds=0.05)  # and the clock-driven loop
                     else:
@@ -656,7 +638,7 @@ class PbrainEngine:
                 raise ProtocolError(f"the player for {size}x{size} failed to start: {type(error).__name__}: "
                                     f"{str(error)[:200]}") from None
             self._warmed.add((id(player), size, rule))
-            if self._is_net(player):
+            if isinstance(player, SearchingPlayer):
                 player.close()  # the warm-up's tree goes; the real search allocates its own
         self.memory.measure_without_tree()
 

@@ -24,7 +24,9 @@ or reading signatures:
 
 The protocols are ``runtime_checkable``; ``isinstance`` checks that the
 members exist, tests/test_player_protocol.py that each player class has them
-with the signatures written here.  Importing this module loads numpy only.
+with the signatures written here.  Importing this module loads nothing
+beyond the standard library, so the protocol engine can check its players
+before it answers ABOUT (numpy loads with the first analysis).
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import numpy as np
-
 if TYPE_CHECKING:  # annotations only: a face (the protocol engine before START) may check players before numba loads
+    import numpy as np
+
     from azero.players.forfeit import Forfeit
     from azero.search.searcher import SearchConfig
     from azero.search.time_manager import MoveBudget
@@ -74,6 +76,8 @@ class Analysis:
 
         Moves after the best with fewer than ``min_share`` of the visits are left out (noise, not candidates).
         """
+        import numpy as np
+
         total = float(self.visits.sum())
         if total <= 0:
             return []

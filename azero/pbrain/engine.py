@@ -79,7 +79,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from azero.pbrain.clock import DEFAULT_TURN_SECONDS, FALLBACK_RESERVE_S, MatchClock
+from azero.pbrain.clock import DEFAULT_TURN_SECONDS, MatchClock, loading_wait_s
 from azero.pbrain.loading import BackgroundWork, Players
 from azero.pbrain.memory import TreeMemory, resident_bytes
 from azero.pbrain.protocol import (
@@ -456,7 +456,7 @@ class PbrainEngine:
     def _our_move(self, game: Gomoku, received: float) -> list[str]:
         """Ask the player for a move in ``game`` (a copy), play it, and only then make it the engine's game."""
         planned = self.match_clock.plan(len(game.moves), game.size ** 2)
-        waited, ready = self._wait_for_players(planned.hard_s - (self.clock() - received) - FALLBACK_RESERVE_S)
+        waited, ready = self._wait_for_players(loading_wait_s(planned.hard_s - (self.clock() - received)))
         if not ready:
             return self._fallback_move(game, received, waited)
         player, note = self._player_for(game.rule, game.size)

@@ -24,12 +24,15 @@ class FirstPointSearcher:
         self.budgets = []  # the MoveBudget of each call that had one (the warm-up's calls have none)
         self.calls = 0
         self.closed = 0
+        self.holds_tree = False  # a search since the last close(): its tree would count in the process's memory
 
     def choose_moves(self, games, seconds=None, visits=None, budget=None):
         self.calls += 1
+        self.holds_tree = True
         if budget is not None:
             self.budgets.append(budget)
         return [game.legal_moves()[0] for game in games]
 
     def close(self):
         self.closed += 1
+        self.holds_tree = False

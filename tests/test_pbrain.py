@@ -297,6 +297,29 @@ def test_max_memory_sizes_the_tree_from_what_the_process_does_not_hold():
     assert player.budgets[-1].max_nodes is None and player.simulations == 20000  # no limit: as configured
 
 
+def test_a_new_game_measures_the_process_without_the_last_games_tree():
+    player = TreeSizeRecorder(20000)
+    engine = PbrainEngine({("freestyle", 9): player},
+                          measure_memory=lambda: (300 + 60 * player.holds_tree) * 2**20)  # a tree: 60 MiB more
+    send(engine, "START 9", f"INFO max_memory {400 * 2**20}", "BEGIN", "TURN 0,0")
+    assert player.holds_tree  # the game's search left its tree for the next move to reuse
+    send(engine, "START 9")  # a new game: that tree is of no use, and not part of what the process needs
+    assert engine.memory.resident_without_tree == 300 * 2**20 and not player.holds_tree
+    send(engine, "BEGIN")
+    assert player.budgets[-1].max_nodes == (100 * 2**20 - TRANSIENT_BYTES) // TREE_BYTES_PER_NODE  # as large as before
+
+
+def test_a_new_game_leaves_no_background_work_running_into_its_first_move():
+    loader = GatedLoader()
+    loader.gate.set()
+    engine = PbrainEngine.loading(loader, {("freestyle", 9)})
+    send(engine, "START 9")
+    engine.wait_until_ready()
+    send(engine, "BEGIN")
+    assert send(engine, "START 9") == ["OK"]
+    assert not engine.loading_in_background  # warm already: the new game's set-up was done before the OK
+
+
 def test_a_limit_below_what_the_process_needs_is_said_once_and_a_small_tree_kept():
     player = TreeSizeRecorder(20000)
     engine = memory_engine(355, player)

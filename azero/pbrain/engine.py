@@ -311,9 +311,12 @@ class PbrainEngine:
             sizes = sorted({s for _, s in self._announced_games or ()})
             raise ProtocolError(f"unsupported size {size}; this azero has networks for "
                                 f"{', '.join(f'{s}x{s}' for s in sizes)}")
-        if self._background is not None:
+        if self._background is not None and not self._warm_for(size):
             self._background.submit(lambda: self._warm_up(size))  # the first move waits for it, not this OK
         else:
+            # Warm already (a new game): what is left, dropping the last game's tree and measuring the process,
+            # takes milliseconds and happens here, so that no background work holds Python's lock while the
+            # manager's clock runs on the first move (it cost 0.14 s of a 5 s move under c-gomoku-cli).
             self._warm_up(size)
         self.game = _new_game(size, rule_from_bits(self.rule_bits))
         self.match_clock.new_match()
@@ -611,7 +614,7 @@ class PbrainEngine:
         """
         if not self.warm_up:
             return
-        rule = rule_from_bits(self.rule_bits) if not self.rule_bits & ~SUPPORTED_RULE_BITS else "freestyle"
+        rule = self._warm_up_rule()
         try:
             player, _ = self._player_for(rule, size)
         except ProtocolError:
@@ -620,7 +623,8 @@ class PbrainEngine:
         for position in (_new_game(size, rule), self._sample_position(size, rule)):
             position.legal_mask()  # black to move on the empty board: renju's forbidden mask
             position.is_legal(0)  # and its single-point check
-        if (id(player), size, rule) not in self._warmed:
+        warming = (id(player), size, rule) not in self._warmed
+        if warming:
             self._fit_memory(player, size)
             try:
                 sample = self._sample_position(size, rule)
@@ -638,9 +642,29 @@ class PbrainEngine:
                 raise ProtocolError(f"the player for {size}x{size} failed to start: {type(error).__name__}: "
                                     f"{str(error)[:200]}") from None
             self._warmed.add((id(player), size, rule))
-            if isinstance(player, SearchingPlayer):
-                player.close()  # the warm-up's tree goes; the real search allocates its own
-        self.memory.measure_without_tree()
+        # Every tree goes before the process is measured without one: the warm-up's, and the last game's (a new
+        # game cannot reuse it); the real search allocates its own.
+        for each in self._all_players():
+            if isinstance(each, SearchingPlayer):
+                each.close()
+        # A warm-up leaves Python garbage (cycles) behind; a dropped tree is freed at once (numpy arrays), and
+        # collecting every START would cost a busy process tens of milliseconds for nothing.
+        self.memory.measure_without_tree(collect_garbage=warming)
+
+    def _warm_up_rule(self) -> str:
+        """The rule a warm-up loads: the current INFO rule, or freestyle's kernels when the rule is not playable."""
+        return rule_from_bits(self.rule_bits) if not self.rule_bits & ~SUPPORTED_RULE_BITS else "freestyle"
+
+    def _warm_for(self, size: int) -> bool:
+        """Are the players loaded and the one for ``size`` under the current rule warmed up?"""
+        if self._background is not None and self._background.busy:
+            return False
+        rule = self._warm_up_rule()
+        try:
+            player, _ = self._player_for(rule, size)
+        except ProtocolError:
+            return False
+        return (id(player), size, rule) in self._warmed
 
     @staticmethod
     def _sample_position(size: int, rule: str) -> Gomoku:

@@ -70,11 +70,15 @@ def resident_bytes() -> int | None:
         return None
 
 
-def release_free_memory() -> None:
-    """Hand the heap's free pages back to the system (glibc keeps what imports and loading freed)."""
+def release_free_memory(collect_garbage: bool = True) -> None:
+    """Hand the heap's free pages back to the system (glibc keeps what imports and loading freed).
+
+    ``collect_garbage`` first frees Python's unreachable cycles (what loading and warming up leave behind).
+    """
     import gc
 
-    gc.collect()
+    if collect_garbage:
+        gc.collect()
     try:
         import ctypes
 
@@ -113,9 +117,9 @@ class TreeMemory:
         self.resident_without_tree: int | None = None
         self._noted: int | None = None  # the max_memory last said to be too small
 
-    def measure_without_tree(self) -> None:
+    def measure_without_tree(self, collect_garbage: bool = True) -> None:
         """Measure the process after a warm-up, its free heap handed back first (the tree is gone: see the engine)."""
-        release_free_memory()
+        release_free_memory(collect_garbage)
         self.resident_without_tree = self.measure()
 
     def fit(self, wanted_simulations: int, size: int, move_radius: int,

@@ -21,6 +21,7 @@ class FirstPointSearcher:
         self.last_simulations: list[int] = []
         self.last_values: list[float] = []
         self.last_stop_reasons: list[str] = []
+        self.least_search_s = 0.0
         self.budgets = []  # the MoveBudget of each call that had one (the warm-up's calls have none)
         self.calls = 0
         self.closed = 0

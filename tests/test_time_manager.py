@@ -92,8 +92,9 @@ def test_a_budget_checks_its_order_and_can_have_time_taken_off():
 def test_the_margin_is_measured_from_the_worst_recent_overhead():
     meter = OverheadMeter()
     assert meter.margin_s() == pytest.approx(tm.MIN_MARGIN_S + tm.OVERHEAD_FACTOR * tm.INITIAL_OVERHEAD_S)
-    # Unmeasured, the clock's reserve assumes an ordinary move, not a cold first answer: 60 s still give 2 s.
-    assert plan_move(5000, 60000, 0, 225, meter.margin_s(), overhead_s=meter.reserve_per_move_s()).soft_s > 2.0
+    # Unmeasured, the clock's reserve assumes an ordinary move and its least search, not a cold first answer:
+    # 60 s still give over 1.8 s (a reserve of the cold answer's margin, 0.33 s, for 114 moves would leave 0.9 s).
+    assert plan_move(5000, 60000, 0, 225, meter.margin_s(), overhead_s=meter.reserve_per_move_s()).soft_s > 1.8
     meter.record(total_s=1.02, searched_s=1.0, planned_s=1.0)  # 20 ms outside the search
     assert meter.margin_s() == pytest.approx(tm.MIN_MARGIN_S + tm.OVERHEAD_FACTOR * 0.02)
     meter.record(total_s=1.1, searched_s=1.09, planned_s=1.0)  # the last step ran 90 ms past its limit
@@ -219,9 +220,10 @@ def test_the_clocks_reserve_follows_the_typical_overhead_not_one_slow_move():
         meter.record(total_s=1.01, searched_s=1.0, planned_s=1.0)
     assert meter.worst_s == pytest.approx(0.35)  # the margin still covers it
     assert meter.typical_s == pytest.approx(0.01)
-    assert meter.reserve_per_move_s() == pytest.approx(tm.MIN_MARGIN_S + tm.OVERHEAD_FACTOR * 0.01)
+    assert meter.reserve_per_move_s() == pytest.approx(tm.MIN_MARGIN_S + tm.OVERHEAD_FACTOR * 0.01
+                                                       + tm.INITIAL_LEAST_SEARCH_S)
     ordinary = plan_move(5000, 60000, 0, 225, meter.margin_s(), overhead_s=meter.reserve_per_move_s()).soft_s
-    assert ordinary > 2.0  # a reserve of 0.35 s for each of 114 moves would leave 0.8 s
+    assert ordinary > 1.8  # a reserve of 0.35 s for each of 114 moves would leave 0.8 s
 
 
 def test_a_9x9_game_that_fills_the_board_keeps_the_clock_for_its_last_quick_moves():
@@ -238,3 +240,26 @@ def test_a_9x9_game_that_fills_the_board_keeps_the_clock_for_its_last_quick_move
 
 
 OVERHEAD_MEMORY_FILL = tm.OVERHEAD_MEMORY
+
+
+def test_a_15x15_game_that_fills_the_board_keeps_the_clock_for_its_least_searches():
+    """What c-gomoku-cli showed (60 s a game, 5 s a move, gomoku15 on one thread): a game of 110 moves a side ran
+    the clock to nothing, every late move planned at 0 s still searching its first leaves for 50 ms."""
+    least_search_s, outside_s = 0.05, 0.005
+    meter = OverheadMeter()
+    for _ in range(OVERHEAD_MEMORY_FILL):
+        meter.record(total_s=2.0 + outside_s, searched_s=2.0, planned_s=2.0)
+        meter.record_least_search(least_search_s)
+    left_ms = 60000.0
+    for own_moves in range(113):
+        budget = plan_move(5000, int(left_ms), own_moves, 225, meter.margin_s(), overhead_s=meter.reserve_per_move_s())
+        searched = max(budget.hard_s, least_search_s)  # every move unsure; none searches less than its least
+        left_ms -= 1000 * (searched + outside_s + tm.MIN_MARGIN_S)  # and the manager's side of each move
+        assert left_ms > 0, own_moves
+
+
+def test_a_net_player_says_how_long_its_least_search_took():
+    player = NetPlayer(UniformEvaluator(), 200, play_search_config(9))
+    game = Gomoku(9, "freestyle", 5)
+    player.choose_moves([game], budget=MoveBudget(0.0, 0.0))
+    assert player.last_simulations[0] >= MIN_SIMULATIONS and player.least_search_s > 0

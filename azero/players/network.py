@@ -64,6 +64,9 @@ class NetPlayer:
         self.last_simulations: list[int] = []
         self.last_values: list[float] = []
         self.last_stop_reasons: list[str] = []  # per game, why a timed search stopped (time_manager's words)
+        # How long the last call's least search took (its first MIN_SIMULATIONS leaves, which even a move with no
+        # time left makes): a match clock keeps that much for every move still to come.
+        self.least_search_s = 0.0
         # The tree's capacity in simulations: a window that analyses with the same player (live analysis,
         # then the AI's move reusing that tree) raises it above ``simulations``.
         self.tree_simulations = simulations
@@ -169,6 +172,7 @@ class NetPlayer:
 
     def _search(self, searcher: Searcher, slots: np.ndarray, first: int, target: int,
                 stopper: SearchStopper | None) -> list[int]:
+        began = time.perf_counter()
         for g in slots:
             searcher.begin(int(g), self._still_needed(searcher, int(g), first))
         active = searcher.unfinished(slots)
@@ -177,6 +181,7 @@ class NetPlayer:
             searcher.step(active)
             active = searcher.unfinished(active)
             shown = self._report(searcher, slots, shown)
+        self.least_search_s = time.perf_counter() - began
         if stopper is not None:
             for g in slots:
                 searcher.begin(int(g), self._still_needed(searcher, int(g), target))

@@ -105,6 +105,7 @@ class SearchingPlayer(Player, Protocol):
     last_simulations: list[int]  # per game of the last call: root visits
     last_values: list[float]  # per game of the last call: the root value for the side to move, [-1, 1]
     last_stop_reasons: list[str]  # per game of the last call on the clock: why the search stopped
+    least_search_s: float  # how long the last call's least search took (what even a move with no time left costs)
 
     def choose_moves(self, games: list[Gomoku], seconds: float | None = None, visits: int | None = None,
                      budget: MoveBudget | None = None) -> Sequence[int]:

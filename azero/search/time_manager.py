@@ -56,6 +56,10 @@ INITIAL_OVERHEAD_S = 0.15  # before the first move is measured: a cold process's
 INITIAL_TYPICAL_OVERHEAD_S = 0.02
 OVERHEAD_FACTOR = 2.0  # the margin is twice the worst overhead of the recent moves
 OVERHEAD_MEMORY = 20  # moves whose overhead counts
+# A search's least work (its first leaves, which a move makes however little time it has) before one is measured:
+# 45-60 ms for gomoku15 on one CPU thread.  Without it in the reserve, a 15x15 game that filled the board ran
+# its 60 s clock down to nothing and lost on time under c-gomoku-cli, every late move planned at 0 s costing 50 ms.
+INITIAL_LEAST_SEARCH_S = 0.05
 
 # When the search is unsure (SearchStopper).
 UNSURE_BEST_SHARE = 0.35  # the best move has under this share of the root's visits
@@ -154,11 +158,21 @@ class OverheadMeter:
 
     def __init__(self):
         self._recent: deque[float] = deque(maxlen=OVERHEAD_MEMORY)
+        self._least_searches: deque[float] = deque(maxlen=OVERHEAD_MEMORY)
 
     def record(self, total_s: float, searched_s: float, planned_s: float) -> None:
         outside = max(0.0, total_s - searched_s)
         overshoot = max(0.0, searched_s - planned_s)
         self._recent.append(outside + overshoot)
+
+    def record_least_search(self, seconds: float) -> None:
+        """A searching player's least search took ``seconds`` (see SearchingPlayer.least_search_s)."""
+        self._least_searches.append(seconds)
+
+    @property
+    def least_search_s(self) -> float:
+        """The longest recent least search (INITIAL_LEAST_SEARCH_S before one was measured)."""
+        return max(self._least_searches) if self._least_searches else INITIAL_LEAST_SEARCH_S
 
     @property
     def worst_s(self) -> float:
@@ -177,12 +191,13 @@ class OverheadMeter:
         """What each move still to come will cost the clock at least, kept in reserve by :func:`plan_move`.
 
         The margin's formula on the typical overhead instead of the worst, so
-        one slow move does not lock away seconds for every later move.  The
-        overhead includes the least search's own time (a move planned at 0 s
-        still searches MIN_SIMULATIONS), and MIN_MARGIN_S covers the manager's
-        side: c-gomoku-cli charged 11-25 ms for moves azero answered in 10-15 ms.
+        one slow move does not lock away seconds for every later move, plus the
+        least search (a move planned at 0 s still searches its first leaves:
+        measured, see :meth:`record_least_search`); MIN_MARGIN_S covers the
+        manager's side: c-gomoku-cli charged 11-25 ms for moves azero answered
+        in 10-15 ms.
         """
-        return MIN_MARGIN_S + OVERHEAD_FACTOR * self.typical_s
+        return MIN_MARGIN_S + OVERHEAD_FACTOR * self.typical_s + self.least_search_s
 
     def margin_s(self) -> float:
         return MIN_MARGIN_S + OVERHEAD_FACTOR * self.worst_s

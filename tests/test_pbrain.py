@@ -749,6 +749,15 @@ def test_a_match_clock_gives_moves_an_ordinary_time_and_a_longer_limit_within_th
     assert player.budgets[-1].soft_s == player.budgets[-1].hard_s > 4.5
 
 
+def test_a_move_waits_for_the_loading_network_as_long_as_the_stand_in_can_still_answer():
+    from azero.pbrain.clock import loading_wait_s
+
+    assert loading_wait_s(0.5) == pytest.approx(0.2)  # a short move keeps the stand-in's own 0.3 s
+    assert loading_wait_s(1.8) == pytest.approx(0.9)  # half of a 2 s move: torch's import may hold the lock that long
+    assert loading_wait_s(4.9) == pytest.approx(3.4)  # a 5 s move waits for the network that loads in 1.5-3 s
+    assert loading_wait_s(29.9) == pytest.approx(28.4)
+
+
 def test_a_move_whose_time_runs_out_while_the_network_loads_is_the_heuristics():
     loader = GatedLoader()  # never opened before the answer: the network is "still loading" throughout
     engine = PbrainEngine.loading(loader, {("freestyle", 9)})

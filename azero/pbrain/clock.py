@@ -24,15 +24,17 @@ UNLIMITED_MS = 2147483647  # what managers send as time_left when the match has 
 # A move whose time runs out while the network loads is the heuristic's; it needs this long (its first call
 # loads its kernels from numba's cache: about 0.1 s on a busy 2-core machine, 6 ms once games is loaded).
 FALLBACK_RESERVE_S = 0.3
-# ...and while the network loads, half of what is left of the move at least: importing torch in the background
-# holds Python's lock for long stretches (its libraries load with the lock held), over a second at a time on a
-# busy 2-core machine, and the stand-in's answer waits for the lock like anything else in the process.
+# ...and while the network loads, half of what is left of the move, up to 1.5 s: importing torch in the
+# background holds Python's lock for long stretches (its libraries load with the lock held), over a second at a
+# time on a busy 2-core machine, and the stand-in's answer waits for the lock like anything else in the process.
+# A longer move keeps the rest for the network, which loads in 1.5-3 s on that machine.
 LOADING_RESERVE_SHARE = 0.5
+LOADING_RESERVE_MAX_S = 1.5
 
 
 def loading_wait_s(move_left_s: float) -> float:
     """How long a move may wait for the network before the heuristic plays it instead."""
-    return move_left_s - max(FALLBACK_RESERVE_S, LOADING_RESERVE_SHARE * move_left_s)
+    return move_left_s - max(FALLBACK_RESERVE_S, min(LOADING_RESERVE_SHARE * move_left_s, LOADING_RESERVE_MAX_S))
 
 
 class MatchClock:

@@ -84,6 +84,9 @@ class MatchClock:
         """A move took ``seconds`` from its command's arrival to its answer."""
         self.spent_s += seconds
 
-    def record(self, total_s: float, thought_s: float, hard_s: float) -> None:
-        """What an ordinary move cost outside its search (not one that loaded or warmed up: that happens once)."""
+    def record(self, total_s: float, thought_s: float, hard_s: float, least_search_s: float | None = None) -> None:
+        """What an ordinary move cost outside its search (not one that loaded or warmed up: that happens once),
+        and a searching player's least search (what every later move will cost at least)."""
         self.overhead.record(total_s, thought_s, hard_s)
+        if least_search_s is not None:
+            self.overhead.record_least_search(least_search_s)

@@ -181,8 +181,8 @@ class NetPlayer:
             searcher.step(active)
             active = searcher.unfinished(active)
             shown = self._report(searcher, slots, shown)
-        self.least_search_s = time.perf_counter() - began
         if stopper is not None:
+            self.least_search_s = time.perf_counter() - began  # untimed, the first phase is the whole search
             for g in slots:
                 searcher.begin(int(g), self._still_needed(searcher, int(g), target))
             active = searcher.unfinished(slots)

@@ -749,26 +749,6 @@ def test_a_match_clock_gives_moves_an_ordinary_time_and_a_longer_limit_within_th
     assert player.budgets[-1].soft_s == player.budgets[-1].hard_s > 4.5
 
 
-def test_a_move_after_ones_that_stopped_early_gets_the_time_they_saved():
-    from azero.pbrain.clock import MatchClock
-    from azero.search.time_manager import MIN_SPENT_SHARE
-
-    clock = MatchClock()
-    for key, ms in (("timeout_turn", 5000), ("timeout_match", 60000), ("time_left", 20000)):
-        clock.set(key, ms)
-    clock.record(0.01, 0.0, 4.0, 0.0)  # a move planned without a match clock's ordinary time: no spending to count
-    as_planned = clock.plan(2, 225)
-    clock.record(0.01, 0.0, 4.0, 0.0, ordinary_s=1.0)  # the same overhead, but its search stopped at once
-    assert clock.plan(2, 225).soft_s == pytest.approx(as_planned.soft_s / MIN_SPENT_SHARE)
-
-    player = FirstPointSearcher("budget-recorder")  # the engine tells its clock what each search spent
-    engine = PbrainEngine({("freestyle", 15): player})
-    send(engine, "START 15", "INFO timeout_turn 5000", "INFO timeout_match 60000", "INFO time_left 20000", "BEGIN")
-    assert engine.match_clock.spending.share() < 0.1
-    send(engine, "INFO time_left 2147483647", "TURN 0,1")  # no match clock: nothing planned, nothing counted
-    assert len(engine.match_clock.spending._recent) == 1
-
-
 def test_a_move_waits_for_the_loading_network_as_long_as_the_stand_in_can_still_answer():
     from azero.pbrain.clock import loading_wait_s
 

@@ -41,7 +41,7 @@ class MatchClock:
     """The INFO time settings (kept across START and RESTART, as managers send them once) and what we spent."""
 
     def __init__(self, default_turn_seconds: float = DEFAULT_TURN_SECONDS):
-        from azero.search.time_manager import OverheadMeter, SpendMeter
+        from azero.search.time_manager import OverheadMeter
 
         self.default_turn_seconds = default_turn_seconds
         self.timeout_turn_ms: int | None = None
@@ -49,7 +49,6 @@ class MatchClock:
         self.time_left_ms: int | None = None
         self.spent_s = 0.0  # our thinking time this match, for a timeout_match sent without time_left
         self.overhead = OverheadMeter()  # what moves cost outside their search: the safety margin
-        self.spending = SpendMeter()  # how much of their ordinary time our moves spent: saved time is spent later
 
     def set(self, key: str, milliseconds: int) -> None:
         """INFO ``timeout_turn``, ``timeout_match`` or ``time_left``."""
@@ -79,20 +78,15 @@ class MatchClock:
         from azero.search.time_manager import plan_move
 
         return plan_move(self.timeout_turn_ms, self.match_left_ms(), moves_played // 2, points,
-                         self.overhead.margin_s(), self.default_turn_seconds, self.overhead.reserve_per_move_s(),
-                         self.spending.share())
+                         self.overhead.margin_s(), self.default_turn_seconds, self.overhead.reserve_per_move_s())
 
     def spend(self, seconds: float) -> None:
         """A move took ``seconds`` from its command's arrival to its answer."""
         self.spent_s += seconds
 
-    def record(self, total_s: float, thought_s: float, hard_s: float, least_search_s: float | None = None,
-               ordinary_s: float | None = None) -> None:
+    def record(self, total_s: float, thought_s: float, hard_s: float, least_search_s: float | None = None) -> None:
         """What an ordinary move cost outside its search (not one that loaded or warmed up: that happens once),
-        a searching player's least search (what every later move will cost at least), and, for a move planned
-        on a match clock, how much of its ordinary time ``ordinary_s`` its search spent."""
+        and a searching player's least search (what every later move will cost at least)."""
         self.overhead.record(total_s, thought_s, hard_s)
         if least_search_s is not None:
             self.overhead.record_least_search(least_search_s)
-        if ordinary_s is not None and self.match_left_ms() is not None:
-            self.spending.record(thought_s, ordinary_s)

@@ -500,9 +500,8 @@ class PbrainEngine:
         total = self.clock() - received
         self.match_clock.spend(total)
         if not one_off:  # loading and warming up happen once: no margin or reserve for every later move
-            searching = isinstance(player, SearchingPlayer)
-            self.match_clock.record(total, thought, budget.hard_s, player.least_search_s if searching else None,
-                                    budget.soft_s if searching else None)
+            self.match_clock.record(total, thought, budget.hard_s,
+                                    player.least_search_s if isinstance(player, SearchingPlayer) else None)
         return answers
 
     def _wait_for_players(self, timeout_s: float | None = None) -> tuple[float, bool]:

@@ -50,15 +50,6 @@ MIN_MOVES_TO_GO = 10  # a long game still keeps its clock: at most a tenth of wh
 MAX_EXTENSION = 2.5
 MAX_SHARE_OF_LEFT = 0.25
 
-# The clock that early stops save goes to the moves that think (SpendMeter): the ordinary time is divided by the
-# share of their ordinary time recent moves spent.  Under c-gomoku-cli at 60 s a game, 100 15x15 games against the
-# rule before (a twentieth of the clock left, every move) showed why: a third of the moves stopped early (decided,
-# proven, the only defence), the saved clock was never spent, and the time manager used 36 s a game to the old
-# rule's 38 s, less on its 2nd to 5th moves (2.1-2.2 s a move to 2.3-2.6 s), and scored 43-50-7 (-24 Elo).
-SPEND_MEMORY = 12  # our recent moves whose spending counts (across games: a new game starts from the last one's)
-MIN_SPENT_SHARE = 0.4  # at most 2.5 times the ordinary time however much the recent moves saved
-MAX_SPENT_SHARE = 1.5  # moves that ran long (extensions) shrink the ordinary time by up to a third
-
 # The safety margin (see OverheadMeter).
 MIN_MARGIN_S = 0.03  # the manager's side: its pipe, its scheduling (c-gomoku-cli logs measured 1-10 ms)
 INITIAL_OVERHEAD_S = 0.15  # before the first move is measured: a cold process's first answer (for the margin)
@@ -121,8 +112,7 @@ class MoveBudget:
 
 def plan_move(turn_ms: int | None, match_left_ms: int | None, own_moves_played: int = 0, board_points: int = 225,
               margin_s: float = MIN_MARGIN_S + OVERHEAD_FACTOR * INITIAL_OVERHEAD_S,
-              default_turn_s: float = DEFAULT_TURN_SECONDS, overhead_s: float | None = None,
-              spent_share: float = 1.0) -> MoveBudget:
+              default_turn_s: float = DEFAULT_TURN_SECONDS, overhead_s: float | None = None) -> MoveBudget:
     """The budget of our next move.
 
     ``turn_ms``: INFO timeout_turn (None: not sent, ``default_turn_s``
@@ -132,15 +122,12 @@ def plan_move(turn_ms: int | None, match_left_ms: int | None, own_moves_played: 
     between the search's hard limit and the turn limit
     (:meth:`OverheadMeter.margin_s`); ``overhead_s``: what a move costs the
     clock beyond its search (:meth:`OverheadMeter.reserve_per_move_s`; None:
-    ``margin_s``).  ``spent_share``: the share of their ordinary time our
-    recent moves spent (:meth:`SpendMeter.share`; 1: as planned).
+    ``margin_s``).
 
     With a match clock an ordinary move gets ``left / moves_to_go`` (the
     moves still expected, at least :data:`MIN_MOVES_TO_GO`; ``left`` less
-    the overhead of every move the board still has room for), divided by
-    ``spent_share`` (within :data:`MIN_SPENT_SHARE` and
-    :data:`MAX_SPENT_SHARE`) so that what early stops save is spent, and an
-    unsure one up to :data:`MAX_EXTENSION` times that, capped by
+    the overhead of every move the board still has room for) and an unsure one
+    up to :data:`MAX_EXTENSION` times that, capped by
     :data:`MAX_SHARE_OF_LEFT` of the clock and by the turn limit.
     """
     if turn_ms is not None and turn_ms <= 0:
@@ -158,7 +145,7 @@ def plan_move(turn_ms: int | None, match_left_ms: int | None, own_moves_played: 
     left = max(0.0, match_left_ms / 1000 - overhead * moves_possible)
     expected_left = board_points * EXPECTED_OWN_MOVES_PER_POINT - OWN_MOVES_PLAYED_WEIGHT * own_moves_played
     moves_to_go = max(float(MIN_MOVES_TO_GO), expected_left)
-    ordinary = left / moves_to_go / min(MAX_SPENT_SHARE, max(MIN_SPENT_SHARE, spent_share))
+    ordinary = left / moves_to_go
     hard = max(0.0, min(hard, MAX_EXTENSION * ordinary, MAX_SHARE_OF_LEFT * left))
     return MoveBudget(min(ordinary, hard), hard)
 
@@ -217,26 +204,6 @@ class OverheadMeter:
 
     def margin_s(self) -> float:
         return MIN_MARGIN_S + OVERHEAD_FACTOR * self.worst_s
-
-
-class SpendMeter:
-    """How much of their ordinary time our recent moves spent: early stops spend less, extensions more.
-
-    ``record(spent_s, ordinary_s)`` after each move planned with a match
-    clock; :meth:`share` is the sum spent over the sum planned for the last
-    :data:`SPEND_MEMORY` moves (1.0 before any).
-    """
-
-    def __init__(self):
-        self._recent: deque[tuple[float, float]] = deque(maxlen=SPEND_MEMORY)
-
-    def record(self, spent_s: float, ordinary_s: float) -> None:
-        if ordinary_s > 0:
-            self._recent.append((max(0.0, spent_s), ordinary_s))
-
-    def share(self) -> float:
-        planned = sum(ordinary for _, ordinary in self._recent)
-        return sum(spent for spent, _ in self._recent) / planned if planned > 0 else 1.0
 
 
 @dataclass

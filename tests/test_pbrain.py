@@ -741,7 +741,7 @@ def test_a_match_clock_gives_moves_an_ordinary_time_and_a_longer_limit_within_th
     engine = PbrainEngine({("freestyle", 15): player})
     send(engine, "START 15", "INFO timeout_turn 5000", "INFO timeout_match 60000", "INFO time_left 60000", "BEGIN")
     first = player.budgets[-1]
-    assert 1.5 < first.soft_s < first.hard_s < 5 and first.stop_when_decided
+    assert 1.5 < first.soft_s < first.hard_s < 5 and not first.stop_when_decided
     send(engine, "INFO time_left 6000", "TURN 0,1")
     late = player.budgets[-1]
     assert late.hard_s <= 0.25 * 6  # little left: a small share of it, never the turn limit

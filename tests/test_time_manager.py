@@ -44,18 +44,20 @@ def test_without_a_match_clock_the_move_thinks_to_the_turn_limit_less_the_margin
 
 
 def test_a_match_clock_gives_an_ordinary_share_and_room_to_extend_within_the_turn_limit():
-    budget = plan_move(5000, 60000, own_moves_played=0, board_points=225, margin_s=0.1, overhead_s=0.01)
+    budget = plan_move(10000, 60000, own_moves_played=0, board_points=225, margin_s=0.1, overhead_s=0.01)
     moves_to_go = 225 * tm.EXPECTED_OWN_MOVES_PER_POINT
     usable = 60 - 114 * 0.01  # the overheads of the 113 moves the board has room for, and a spare, are kept
     assert budget.soft_s == pytest.approx(usable / moves_to_go)
-    assert budget.hard_s == pytest.approx(min(5 - 0.1, tm.MAX_EXTENSION * budget.soft_s))
-    assert budget.stop_when_decided
+    assert budget.hard_s == pytest.approx(min(10 - 0.1, tm.MAX_EXTENSION * budget.soft_s))
+    assert plan_move(5000, 60000, margin_s=0.1, overhead_s=0.01).hard_s == pytest.approx(5 - 0.1)  # the turn limit
+    assert not budget.stop_when_decided  # what a decided move saves is spent deepening the tree, not left unused
     # Late in a long game the clock left is shared among at least MIN_MOVES_TO_GO moves.
     late = plan_move(5000, 10000, own_moves_played=60, board_points=225, margin_s=0.1, overhead_s=0.01)
     usable = 10 - (113 - 60 + 1) * 0.01
     assert late.soft_s == pytest.approx(usable / tm.MIN_MOVES_TO_GO)
     assert late.hard_s <= tm.MAX_SHARE_OF_LEFT * usable + 1e-9
-    assert plan_move(5000, -300, 10) == MoveBudget(0.0, 0.0)  # already over: play at once
+    over = plan_move(5000, -300, 10)  # already over: play at once
+    assert over.soft_s == over.hard_s == 0.0
 
 
 @pytest.mark.parametrize("overhead_s", [0.02, tm.INITIAL_OVERHEAD_S])

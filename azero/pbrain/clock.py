@@ -4,7 +4,7 @@
 ``timeout_match`` and ``time_left``: with a match clock an ordinary move
 gets a share of what is left and an unsure one up to
 :data:`~azero.search.time_manager.MAX_EXTENSION` times that; a move stops
-early once it is decided or proven.  The safety margin is measured: what
+early once it is proven or forced.  The safety margin is measured: what
 every move cost outside its search
 (:class:`~azero.search.time_manager.OverheadMeter`).  This module keeps the
 INFO values, our own thinking time (for a manager that sends

@@ -18,6 +18,7 @@ from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
 from azero import __version__
 from azero.arena.match import play_games
+from azero.pbrain.clock import MatchClock
 from azero.pbrain.engine import PbrainEngine
 from azero.pbrain.main import build_engine, serve
 from azero.pbrain.memory import (
@@ -49,7 +50,7 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 def net_engine(checkpoint, sims: int = 200) -> PbrainEngine:
-    args = argparse.Namespace(checkpoint=[str(checkpoint)], player=None, sims=sims, device="cpu", threads=1)
+    args = argparse.Namespace(checkpoint=[str(checkpoint)], player=None, sims=sims, device="cpu", threads=1, clock="manager")
     engine = build_engine(args)
     engine.wait_until_ready()  # the networks load on a background thread
     return engine
@@ -654,7 +655,7 @@ def test_the_protocol_engine_searches_as_the_arena_and_the_window_do(tmp_path):
     from azero.players.factory import make_player
 
     path = save_tiny_checkpoint(tmp_path / "big.safetensors", size=15, n_in_row=5)
-    args = argparse.Namespace(checkpoint=[str(path)], player=None, sims=64, device="cpu", threads=1)
+    args = argparse.Namespace(checkpoint=[str(path)], player=None, sims=64, device="cpu", threads=1, clock="manager")
     engine = build_engine(args)
     engine.wait_until_ready()
     engine_player = next(iter(engine.players_by_game.values()))
@@ -747,6 +748,26 @@ def test_a_match_clock_gives_moves_an_ordinary_time_and_a_longer_limit_within_th
     assert late.hard_s <= 0.25 * 6  # little left: a small share of it, never the turn limit
     send(engine, "INFO time_left 2147483647", "TURN 0,2")  # no match clock: think to the turn limit
     assert player.budgets[-1].soft_s == player.budgets[-1].hard_s > 4.5
+
+
+def test_the_flat_clock_gives_every_move_a_twentieth_of_what_is_left_with_no_extension(tiny_checkpoint):
+    # `pbrain-azero --clock flat`: the rule before the time manager, the baseline of docs/engine.md's matches.
+    args = argparse.Namespace(checkpoint=[str(tiny_checkpoint)], player=None, sims=8, device="cpu", threads=1,
+                              clock="flat")
+    engine = build_engine(args)
+    engine.wait_until_ready()
+    assert engine.match_clock.rule == "flat"
+    player = FirstPointSearcher("budget-recorder")
+    engine = PbrainEngine({("freestyle", 15): player})
+    engine.match_clock = MatchClock(rule="flat")
+    send(engine, "START 15", "INFO timeout_turn 5000", "INFO timeout_match 60000", "INFO time_left 60000", "BEGIN")
+    first = player.budgets[-1]
+    assert first.soft_s == first.hard_s and not first.stop_when_decided
+    assert first.hard_s == pytest.approx(60 / 20 * 0.95 - 0.08, abs=0.05)  # less what reading the command took
+    send(engine, "INFO time_left 6000", "TURN 0,1")
+    assert player.budgets[-1].hard_s == pytest.approx(6 / 20 * 0.95 - 0.08, abs=0.05)
+    with pytest.raises(ValueError, match="clock rule"):
+        MatchClock(rule="fast")
 
 
 def test_a_move_waits_for_the_loading_network_as_long_as_the_stand_in_can_still_answer():

@@ -53,7 +53,7 @@ def test_max_memory_of_ten_digits_is_taken():
 @pytest.fixture(scope="module")
 def net_engine_args(tmp_path_factory):
     checkpoint = save_tiny_checkpoint(tmp_path_factory.mktemp("net") / "tiny9.safetensors", size=9, n_in_row=5)
-    return argparse.Namespace(checkpoint=[str(checkpoint)], player=None, sims=30, device="cpu", threads=1)
+    return argparse.Namespace(checkpoint=[str(checkpoint)], player=None, sims=30, device="cpu", threads=1, clock="manager")
 
 
 @pytest.mark.parametrize("key", ["timeout_turn", "timeout_match", "time_left", "max_memory"])

@@ -65,7 +65,7 @@ TORCH_FREE_ENGINE = """
 import argparse, json, sys
 from azero.pbrain.main import build_engine
 
-engine = build_engine(argparse.Namespace(checkpoint=[sys.argv[1]], player=None, sims=64, device="cpu", threads=1))
+engine = build_engine(argparse.Namespace(checkpoint=[sys.argv[1]], player=None, sims=64, device="cpu", threads=1, clock="manager"))
 lines = engine.handle("START 9") + engine.handle("INFO timeout_turn 500")
 engine.wait_until_ready()  # the network loads and warms up on the background thread
 

@@ -8,7 +8,7 @@ import pytest
 from azero.model.evaluator import UniformEvaluator
 from azero.players.network import MIN_SIMULATIONS, NetPlayer, play_search_config
 from azero.search import time_manager as tm
-from azero.search.time_manager import MoveBudget, OverheadMeter, RootStats, SearchStopper, plan_move
+from azero.search.time_manager import MoveBudget, OverheadMeter, RootStats, SearchStopper, plan_flat_move, plan_move
 from games.gomoku import Gomoku
 
 
@@ -41,6 +41,15 @@ def test_without_a_match_clock_the_move_thinks_to_the_turn_limit_less_the_margin
     assert plan_move(300, None, margin_s=0.1).hard_s == pytest.approx(0.2)
     assert plan_move(0, None) == MoveBudget(0.0, 0.0)  # "as fast as possible"
     assert plan_move(50, None, margin_s=0.1).hard_s == 0.0  # a limit below the margin: the minimum search
+
+
+def test_the_flat_rule_spends_a_twentieth_of_what_is_left_less_its_margin_on_every_move():
+    assert plan_flat_move(5000, 60000) == MoveBudget(2.77, 2.77, stop_when_decided=False)
+    assert plan_flat_move(5000, 20000).hard_s == pytest.approx(1 * 0.95 - 0.08)
+    assert plan_flat_move(5000, None).hard_s == pytest.approx(5 * 0.95 - 0.08)  # only the turn limit
+    assert plan_flat_move(None, None, default_turn_s=2.0).hard_s == pytest.approx(2 * 0.95 - 0.08)
+    assert plan_flat_move(0, 60000).hard_s == 0.0  # "as fast as possible"
+    assert plan_flat_move(5000, -500).hard_s == 0.0  # already over
 
 
 def test_a_match_clock_gives_an_ordinary_share_and_room_to_extend_within_the_turn_limit():

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from azero.search.time_manager import MoveBudget
 
 DEFAULT_TURN_SECONDS = 5.0  # thinking time per move when the manager sends no INFO about time (time_manager's too)
+CLOCK_RULES = ("manager", "flat")  # the time manager, or the flat rule before it (a baseline for matches)
 UNLIMITED_MS = 2147483647  # what managers send as time_left when the match has no time limit
 # A move whose time runs out while the network loads is the heuristic's; it needs this long (its first call
 # loads its kernels from numba's cache: about 0.1 s on a busy 2-core machine, 6 ms once games is loaded).
@@ -40,10 +41,13 @@ def loading_wait_s(move_left_s: float) -> float:
 class MatchClock:
     """The INFO time settings (kept across START and RESTART, as managers send them once) and what we spent."""
 
-    def __init__(self, default_turn_seconds: float = DEFAULT_TURN_SECONDS):
+    def __init__(self, default_turn_seconds: float = DEFAULT_TURN_SECONDS, rule: str = "manager"):
         from azero.search.time_manager import OverheadMeter
 
+        if rule not in CLOCK_RULES:
+            raise ValueError(f"the clock rule must be one of {', '.join(CLOCK_RULES)}, got {rule!r}")
         self.default_turn_seconds = default_turn_seconds
+        self.rule = rule
         self.timeout_turn_ms: int | None = None
         self.timeout_match_ms: int | None = None
         self.time_left_ms: int | None = None
@@ -75,8 +79,10 @@ class MatchClock:
 
     def plan(self, moves_played: int, points: int) -> MoveBudget:
         """The budget of our next move in a game of ``moves_played`` stones on a board of ``points`` points."""
-        from azero.search.time_manager import plan_move
+        from azero.search.time_manager import plan_flat_move, plan_move
 
+        if self.rule == "flat":
+            return plan_flat_move(self.timeout_turn_ms, self.match_left_ms(), self.default_turn_seconds)
         return plan_move(self.timeout_turn_ms, self.match_left_ms(), moves_played // 2, points,
                          self.overhead.margin_s(), self.default_turn_seconds, self.overhead.reserve_per_move_s())
 

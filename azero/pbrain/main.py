@@ -19,6 +19,7 @@ import sys
 from typing import BinaryIO
 
 # Only light modules here: ABOUT is answered before numpy, numba or torch are loaded (see azero.pbrain.loading).
+from azero.pbrain.clock import CLOCK_RULES, MatchClock
 from azero.pbrain.engine import PbrainEngine
 from azero.pbrain.loading import light_player_loader, network_files, network_loader
 from azero.pbrain.protocol import MAX_LINE_CHARS
@@ -75,6 +76,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, metavar="N",
                         help="torch's (or onnxruntime's) threads on the CPU (default: %(default)s; one network call "
                              "per search step is too small to share between threads)")
+    parser.add_argument("--clock", default="manager", choices=CLOCK_RULES,
+                        help="how moves share a match clock: manager (default: more for unsure moves, less for "
+                             "forced ones) or flat (a twentieth of the time left on every move, the rule before "
+                             "it: a baseline to measure the time manager against)")
 
 
 def build_engine(args: argparse.Namespace) -> PbrainEngine:
@@ -95,7 +100,9 @@ def build_engine(args: argparse.Namespace) -> PbrainEngine:
     if args.threads < 1:
         raise ValueError(f"--threads must be a positive whole number, got {args.threads}")
     files = network_files(args.checkpoint)
-    return PbrainEngine.loading(network_loader(files, args.sims, args.device, args.threads), set(files))
+    engine = PbrainEngine.loading(network_loader(files, args.sims, args.device, args.threads), set(files))
+    engine.match_clock = MatchClock(engine.match_clock.default_turn_seconds, rule=args.clock)
+    return engine
 
 
 def run(args: argparse.Namespace, prog: str = "pbrain-azero") -> int:

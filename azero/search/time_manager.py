@@ -155,6 +155,31 @@ def plan_move(turn_ms: int | None, match_left_ms: int | None, own_moves_played: 
     return MoveBudget(min(ordinary, hard), hard, stop_when_decided=False)
 
 
+# The rule before this module, kept as the baseline matches measure it against (``pbrain-azero --clock flat``): a
+# twentieth of the match time left, at most the turn limit, less 80 ms and 5% of that for what the search does not
+# see, the same on every move.
+FLAT_SHARE = 20
+FLAT_MARGIN_S = 0.08
+FLAT_MARGIN_SHARE = 0.05
+
+
+def plan_flat_move(turn_ms: int | None, match_left_ms: int | None,
+                   default_turn_s: float = DEFAULT_TURN_SECONDS) -> MoveBudget:
+    """The flat rule's budget: every move thinks ``min(turn limit, left / FLAT_SHARE)`` less the margin.
+
+    No extension and no early stop for a decided move (a proof or an only
+    move still stops it: those searches cannot change).  The engines' match
+    in docs/engine.md measures :func:`plan_move` against it.
+    """
+    if turn_ms is not None and turn_ms <= 0:
+        return MoveBudget(0.0, 0.0, stop_when_decided=False)
+    limit = default_turn_s if turn_ms is None else turn_ms / 1000
+    if match_left_ms is not None:
+        limit = min(limit, max(0, match_left_ms) / 1000 / FLAT_SHARE)
+    seconds = max(0.0, limit - FLAT_MARGIN_S - FLAT_MARGIN_SHARE * limit)
+    return MoveBudget(seconds, seconds, stop_when_decided=False)
+
+
 class OverheadMeter:
     """What moves cost beyond their search, and the safety margin that follows from it.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import queue
 import random
@@ -20,7 +19,7 @@ from azero import __version__
 from azero.arena.match import play_games
 from azero.pbrain.clock import MatchClock
 from azero.pbrain.engine import PbrainEngine
-from azero.pbrain.main import build_engine, serve
+from azero.pbrain.main import build_engine, parse_arguments, serve
 from azero.pbrain.memory import (
     MIN_TREE_BYTES,
     TRANSIENT_BYTES,
@@ -50,8 +49,7 @@ def tiny_checkpoint(tmp_path_factory):
 
 
 def net_engine(checkpoint, sims: int = 200) -> PbrainEngine:
-    args = argparse.Namespace(checkpoint=[str(checkpoint)], player=None, sims=sims, device="cpu", threads=1, clock="manager")
-    engine = build_engine(args)
+    engine = build_engine(parse_arguments(["--checkpoint", str(checkpoint), "--sims", str(sims)]))
     engine.wait_until_ready()  # the networks load on a background thread
     return engine
 
@@ -655,8 +653,7 @@ def test_the_protocol_engine_searches_as_the_arena_and_the_window_do(tmp_path):
     from azero.players.factory import make_player
 
     path = save_tiny_checkpoint(tmp_path / "big.safetensors", size=15, n_in_row=5)
-    args = argparse.Namespace(checkpoint=[str(path)], player=None, sims=64, device="cpu", threads=1, clock="manager")
-    engine = build_engine(args)
+    engine = build_engine(parse_arguments(["--checkpoint", str(path), "--sims", "64"]))
     engine.wait_until_ready()
     engine_player = next(iter(engine.players_by_game.values()))
     arena_player = make_player(f"az:{path}:sims=64")
@@ -752,9 +749,7 @@ def test_a_match_clock_gives_moves_an_ordinary_time_and_a_longer_limit_within_th
 
 def test_the_flat_clock_gives_every_move_a_twentieth_of_what_is_left_with_no_extension(tiny_checkpoint):
     # `pbrain-azero --clock flat`: the rule before the time manager, the baseline of docs/engine.md's matches.
-    args = argparse.Namespace(checkpoint=[str(tiny_checkpoint)], player=None, sims=8, device="cpu", threads=1,
-                              clock="flat")
-    engine = build_engine(args)
+    engine = build_engine(parse_arguments(["--checkpoint", str(tiny_checkpoint), "--sims", "8", "--clock", "flat"]))
     engine.wait_until_ready()
     assert engine.match_clock.rule == "flat"
     player = FirstPointSearcher("budget-recorder")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 
 import pytest
 from fake_players import FirstPointSearcher
 from tiny_nets import tiny_checkpoint as save_tiny_checkpoint
 
 from azero.pbrain.engine import PbrainEngine
-from azero.pbrain.main import build_engine
+from azero.pbrain.main import build_engine, parse_arguments
 from azero.search.time_manager import plan_move
 
 
@@ -53,7 +52,7 @@ def test_max_memory_of_ten_digits_is_taken():
 @pytest.fixture(scope="module")
 def net_engine_args(tmp_path_factory):
     checkpoint = save_tiny_checkpoint(tmp_path_factory.mktemp("net") / "tiny9.safetensors", size=9, n_in_row=5)
-    return argparse.Namespace(checkpoint=[str(checkpoint)], player=None, sims=30, device="cpu", threads=1, clock="manager")
+    return parse_arguments(["--checkpoint", str(checkpoint), "--sims", "30"])
 
 
 @pytest.mark.parametrize("key", ["timeout_turn", "timeout_match", "time_left", "max_memory"])

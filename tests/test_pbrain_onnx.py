@@ -62,10 +62,10 @@ def test_a_damaged_or_foreign_onnx_file_is_refused_in_one_line(exported, tmp_pat
 
 
 TORCH_FREE_ENGINE = """
-import argparse, json, sys
-from azero.pbrain.main import build_engine
+import json, sys
+from azero.pbrain.main import build_engine, parse_arguments
 
-engine = build_engine(argparse.Namespace(checkpoint=[sys.argv[1]], player=None, sims=64, device="cpu", threads=1, clock="manager"))
+engine = build_engine(parse_arguments(["--checkpoint", sys.argv[1], "--sims", "64"]))
 lines = engine.handle("START 9") + engine.handle("INFO timeout_turn 500")
 engine.wait_until_ready()  # the network loads and warms up on the background thread
 

@@ -124,15 +124,20 @@ def run(args: argparse.Namespace, prog: str = "pbrain-azero") -> int:
     return code
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The ``pbrain-azero`` command (Gomocup managers want executables named pbrain-*)."""
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """``pbrain-azero``'s command line (None: sys.argv), every option's default filled in."""
     from azero.pbrain.one_line_parser import OneLineParser
 
     parser = OneLineParser(prog="pbrain-azero",
                            description="azero as a Gomocup/Piskvork brain: speaks the pbrain protocol on "
                                        "stdin/stdout.")
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``pbrain-azero`` command (Gomocup managers want executables named pbrain-*)."""
+    return run(parse_arguments(argv))
 
 
 if __name__ == "__main__":

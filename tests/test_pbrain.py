@@ -721,6 +721,34 @@ def test_a_network_that_fails_to_load_makes_every_move_an_error_and_the_engine_g
     assert send(engine, "ABOUT") == [ABOUT_LINE]
 
 
+STAND_IN_KERNELS_FIRST = """
+from azero.pbrain.engine import PbrainEngine
+from azero.players.heuristic import heuristic_scores
+from games.lines import is_winning_move
+
+seen = {}
+def load_networks():  # what the network's loader would find compiled when it starts
+    seen["rules"], seen["heuristic"] = len(is_winning_move.signatures), len(heuristic_scores.signatures)
+    raise OSError("no network here")
+engine = PbrainEngine.loading(load_networks, {("freestyle", 15)})
+engine.answer_sent()
+try:
+    engine.wait_until_ready()
+except Exception:
+    pass
+print(seen["rules"], seen["heuristic"])
+"""
+
+
+def test_the_rules_and_the_stand_in_load_before_the_network():
+    # numba compiles under one lock for the whole process: a cold first move waited behind the search's compile
+    # for the rules (reading BOARD) and the heuristic (standing in for the network), and ran out of time.
+    done = subprocess.run([sys.executable, "-c", STAND_IN_KERNELS_FIRST], capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    rules, heuristic = map(int, done.stdout.split())
+    assert rules >= 1 and heuristic >= 1
+
+
 def test_loading_waits_for_the_first_answer_to_go_out():
     from azero.pbrain.loading import BackgroundWork
 

@@ -116,6 +116,31 @@ if TYPE_CHECKING:
 FIRST_ANSWER_HOLD_S = 0.3
 
 
+def load_stand_in_kernels() -> None:
+    """Load the kernels the protocol thread needs before any network can play: the rules and the heuristic.
+
+    The first job of the background loading.  Reading BOARD or TURN runs
+    the rules' kernels, and a move whose time runs out while the network
+    loads is the heuristic's.  After an install or an update numba compiles
+    them (seconds), and it compiles under one lock for the whole process:
+    left to the first move, they waited behind the search's own compile on
+    the background thread, and a cold first move took 6.6 s of a 5 s turn
+    (once, 67 s).  Here they compile (or load from the cache, 0.2 s) before
+    torch is even imported.  Freestyle's: renju's add 45 MB and load with a
+    renju game's first move.
+    """
+    import numpy as np
+
+    from azero.players.heuristic import heuristic_move
+    from games.gomoku import Gomoku
+
+    size = 15
+    centre = (size // 2) * (size + 1)
+    position = Gomoku.from_stones([centre, centre + 1], [centre + size], size, "freestyle", GOMOCUP_N_IN_ROW)
+    position.legal_mask()
+    position.play(heuristic_move(position, np.random.default_rng(0)))
+
+
 def _new_game(size: int, rule: str) -> Gomoku:
     from games.gomoku import Gomoku  # numba: loaded by the first START, not before ABOUT
 
@@ -168,6 +193,8 @@ class PbrainEngine:
             raise TypeError(f"unknown options {sorted(options)}")
         engine._announced_games = None if games is None else set(games)
         engine._background = BackgroundWork(hold_s=FIRST_ANSWER_HOLD_S)
+        if engine.warm_up:
+            engine._background.submit(load_stand_in_kernels)  # first: see its docstring
         engine._background.submit(lambda: engine._take_players(*load_players()))
         return engine
 
@@ -218,24 +245,29 @@ class PbrainEngine:
         self._previous_value: float | None = None  # our last move's root value, for the win-rate swing
 
     # -- the one entry point ------------------------------------------------------
-    def handle(self, line: str) -> list[str]:
-        """The output lines for one input line (none for INFO, END, empty lines and BOARD data)."""
+    def handle(self, line: str, received: float | None = None) -> list[str]:
+        """The output lines for one input line (none for INFO, END, empty lines and BOARD data).
+
+        ``received``: when the line arrived, on :attr:`clock` (None: now).  A
+        reader that knows it read the line late (:mod:`azero.pbrain.stall_watch`)
+        passes the earlier time, and a move counts its time from there.
+        """
         if self.finished:
             return []
         text = line.strip()
         if len(text) > MAX_LINE_CHARS:
-            return self.handle_overlong_line()
-        return self._guarded(lambda received: self._dispatch(text, received))
+            return self.handle_overlong_line(received)
+        return self._guarded(lambda received: self._dispatch(text, received), received)
 
-    def handle_overlong_line(self) -> list[str]:
+    def handle_overlong_line(self, received: float | None = None) -> list[str]:
         """The answer to a line longer than MAX_LINE_CHARS (a reader may cut it and throw the rest away)."""
         if self.finished:
             return []
-        return self._guarded(lambda received: self._overlong())
+        return self._guarded(lambda received: self._overlong(), received)
 
-    def _guarded(self, command) -> list[str]:
+    def _guarded(self, command, received: float | None = None) -> list[str]:
         """Run one command; a refusal or a bug becomes one ERROR line and the engine goes on."""
-        received = self.clock()
+        received = self.clock() if received is None else min(received, self.clock())
         try:
             answers = command(received)
         except ProtocolError as error:

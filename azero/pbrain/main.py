@@ -23,26 +23,36 @@ from azero.pbrain.clock import CLOCK_RULES, MatchClock
 from azero.pbrain.engine import PbrainEngine
 from azero.pbrain.loading import light_player_loader, network_files, network_loader
 from azero.pbrain.protocol import MAX_LINE_CHARS
+from azero.pbrain.stall_watch import StallWatch
 
 
-def serve(engine: PbrainEngine, commands: BinaryIO, answers: BinaryIO) -> int:
-    """Read commands until END or end of input, writing and flushing every answer at once; returns 0."""
+def serve(engine: PbrainEngine, commands: BinaryIO, answers: BinaryIO, stall_watch: StallWatch | None = None) -> int:
+    """Read commands until END or end of input, writing and flushing every answer at once; returns 0.
+
+    ``stall_watch`` (on the engine's clock) dates each line read after the
+    process stalled (see :mod:`azero.pbrain.stall_watch`); it is stopped
+    once the engine has nothing loading in the background.
+    """
     while not engine.finished:
+        read_began = engine.clock()
         raw = commands.readline(MAX_LINE_CHARS + 1)
         if not raw:
             break  # the manager closed our input: nothing more will come
+        received = None if stall_watch is None else stall_watch.arrival(read_began, engine.clock())
         if len(raw) > MAX_LINE_CHARS and not raw.endswith(b"\n"):
             while True:  # throw away the rest of the over-long line, a bounded piece at a time
                 more = commands.readline(MAX_LINE_CHARS + 1)
                 if not more or more.endswith(b"\n"):
                     break
-            lines = engine.handle_overlong_line()
+            lines = engine.handle_overlong_line(received)
         else:
-            lines = engine.handle(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+            lines = engine.handle(raw.decode("utf-8", errors="replace").rstrip("\r\n"), received)
         if lines:
             answers.write("".join(f"{line}\n" for line in lines).encode("ascii", errors="replace"))
             answers.flush()
             engine.answer_sent()
+        if stall_watch is not None and stall_watch.running and not engine.loading_in_background:
+            stall_watch.stop()  # loaded: nothing left in the process that holds the lock for long
     return 0
 
 
@@ -114,7 +124,7 @@ def run(args: argparse.Namespace, prog: str = "pbrain-azero") -> int:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     try:
-        code = serve(engine, sys.stdin.buffer, answers)
+        code = serve(engine, sys.stdin.buffer, answers, StallWatch(engine.clock))
     except (BrokenPipeError, KeyboardInterrupt):
         code = 0  # the manager went away or stopped us: nothing left to answer
     if engine.loading_in_background:

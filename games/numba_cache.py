@@ -23,8 +23,9 @@ def source_digest(root: Path) -> str:
     """A short hash of the Python sources of the project's packages under ``root``."""
     digest = hashlib.sha256()
     for package in PACKAGES:
-        for path in sorted((root / package).glob("*.py")):
-            digest.update(f"{package}/{path.name}\0".encode())
+        # Every file, subpackages too: the search's kernels live in azero/search/ and call the rules in games/.
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(f"{path.relative_to(root).as_posix()}\0".encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -26,6 +26,15 @@ def test_the_cache_folder_changes_with_any_source_file(tmp_path):
     assert numba_cache.source_digest(root) != before
 
 
+def test_the_cache_folder_changes_with_a_file_in_a_subpackage(tmp_path):
+    # The search's kernels (azero/search/) call the rules (games/): an edit there must not meet an old cache either.
+    root = copy_project(tmp_path)
+    before = numba_cache.source_digest(root)
+    with open(root / "azero" / "search" / "mcts.py", "a") as handle:
+        handle.write("\n# an edit\n")
+    assert numba_cache.source_digest(root) != before
+
+
 def test_a_users_numba_cache_dir_wins(monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", "/somewhere/else")
     assert numba_cache.configure() is None

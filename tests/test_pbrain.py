@@ -775,6 +775,28 @@ def test_a_match_clock_gives_moves_an_ordinary_time_and_a_longer_limit_within_th
     assert player.budgets[-1].soft_s == player.budgets[-1].hard_s > 4.5
 
 
+def test_prepare_plays_a_move_of_each_network_s_game_and_says_how_long_it_took(tiny_checkpoint):
+    # `pbrain-azero --prepare`, run once after an install: numba caches the search, so a manager's first game
+    # is the network's from its first move instead of the heuristic's for a minute or two.
+    from azero.pbrain.main import prepare
+
+    engine = build_engine(parse_arguments(["--checkpoint", str(tiny_checkpoint), "--sims", "8", "--prepare"]))
+    report = io.StringIO()
+    assert prepare(engine, report) == 0
+    assert re.fullmatch(r"pbrain-azero: freestyle 9x9 ready in \d+\.\d s\n", report.getvalue())
+    assert engine.finished and engine.game is not None and len(engine.game.moves) == 1
+
+
+def test_prepare_fails_with_the_reason_when_a_network_cannot_load():
+    from azero.pbrain.main import prepare
+
+    loader = GatedLoader(fail=True)
+    loader.gate.set()
+    report = io.StringIO()
+    assert prepare(PbrainEngine.loading(loader, {("freestyle", 9)}), report) == 1
+    assert "freestyle 9x9: ERROR the player failed to load: OSError: the checkpoint vanished" in report.getvalue()
+
+
 def test_the_flat_clock_gives_every_move_a_twentieth_of_what_is_left_with_no_extension(tiny_checkpoint):
     # `pbrain-azero --clock flat`: the rule before the time manager, the baseline of docs/engine.md's matches.
     engine = build_engine(parse_arguments(["--checkpoint", str(tiny_checkpoint), "--sims", "8", "--clock", "flat"]))

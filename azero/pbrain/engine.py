@@ -208,6 +208,11 @@ class PbrainEngine:
             self._background.go()
 
     @property
+    def announced_games(self) -> set[tuple[str, int]] | None:
+        """The (rule, size) pairs the players cover, known before they load (None: any game)."""
+        return None if self._announced_games is None else set(self._announced_games)
+
+    @property
     def loading_in_background(self) -> bool:
         """Is the background thread still loading or warming up?"""
         return self._background is not None and self._background.busy

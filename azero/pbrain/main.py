@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import BinaryIO
+import time
+from typing import BinaryIO, TextIO
 
 # Only light modules here: ABOUT is answered before numpy, numba or torch are loaded (see azero.pbrain.loading).
 from azero.pbrain.clock import CLOCK_RULES, MatchClock
 from azero.pbrain.engine import PbrainEngine
 from azero.pbrain.loading import light_player_loader, network_files, network_loader
-from azero.pbrain.protocol import MAX_LINE_CHARS
+from azero.pbrain.protocol import MAX_LINE_CHARS, RULE_BITS, ProtocolError
 from azero.pbrain.stall_watch import StallWatch
 
 
@@ -86,6 +87,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1, metavar="N",
                         help="torch's (or onnxruntime's) threads on the CPU (default: %(default)s; one network call "
                              "per search step is too small to share between threads)")
+    parser.add_argument("--prepare", action="store_true",
+                        help="load the networks, compile the search for each one's game into numba's cache, say how "
+                             "long it took, and exit: run it once after installing or updating azero, or the first "
+                             "game's moves are the heuristic's for a minute or two while that happens")
     parser.add_argument("--clock", default="manager", choices=CLOCK_RULES,
                         help="how moves share a match clock: manager (default: more for unsure moves, less for "
                              "forced ones) or flat (a twentieth of the time left on every move, the rule before "
@@ -115,6 +120,31 @@ def build_engine(args: argparse.Namespace) -> PbrainEngine:
     return engine
 
 
+def prepare(engine: PbrainEngine, report: TextIO | None = None) -> int:
+    """``--prepare``: play one move of every game the engine covers, so that numba caches all it compiles.
+
+    A manager's first game after an install would otherwise wait a minute or
+    two for that compile, its moves played by the heuristic.  Returns 0, or
+    1 (with the ERROR on ``report``) when a network fails to load or play.
+    """
+    report = report or sys.stderr
+    for rule, size in sorted(engine.announced_games or {("freestyle", 15)}):
+        began = time.perf_counter()
+        answers = [*engine.handle(f"INFO rule {RULE_BITS[rule]}"), *engine.handle(f"START {size}")]
+        try:
+            engine.wait_until_ready()
+        except ProtocolError as error:
+            answers.append(f"ERROR {error}")
+        answers += [*engine.handle("INFO timeout_turn 1000"), *engine.handle("BEGIN")]
+        errors = [line for line in answers if line.startswith("ERROR")]
+        if errors:
+            print(f"pbrain-azero: {rule} {size}x{size}: {errors[0]}", file=report)
+            return 1
+        print(f"pbrain-azero: {rule} {size}x{size} ready in {time.perf_counter() - began:.1f} s", file=report)
+    engine.handle("END")
+    return 0
+
+
 def run(args: argparse.Namespace, prog: str = "pbrain-azero") -> int:
     """Speak the protocol on stdin/stdout until END or end of input: 0; bad options: one line on stderr, 2."""
     answers = claim_stdout_for_protocol()
@@ -123,6 +153,8 @@ def run(args: argparse.Namespace, prog: str = "pbrain-azero") -> int:
     except (ValueError, OSError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
+    if args.prepare:
+        return prepare(engine)
     try:
         code = serve(engine, sys.stdin.buffer, answers, StallWatch(engine.clock))
     except (BrokenPipeError, KeyboardInterrupt):

@@ -5,8 +5,9 @@ can only look at the clock once it has read the line.  While torch loads on
 the background thread its libraries are opened with Python's global lock
 held, for up to seconds at a time on a busy 2-core machine; a line that
 arrives then waits, unread, until the lock is free, and the engine would
-count its move from too late and overrun the turn (four engines starting
-cold at once lost a game on time that way).
+count its move from too late and could overrun the turn (a suspect when
+four engines starting cold at once lost a game on time; a held lock delays
+a line by as long, measured in tests/test_pbrain_stall_watch.py).
 
 :class:`StallWatch` runs a thread that beats every :data:`BEAT_S`; when
 one beat comes over :data:`STALL_S` after the one before, nothing in the

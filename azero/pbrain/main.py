@@ -23,7 +23,7 @@ from typing import BinaryIO, TextIO
 from azero.pbrain.clock import CLOCK_RULES, MatchClock
 from azero.pbrain.engine import PbrainEngine
 from azero.pbrain.loading import light_player_loader, network_files, network_loader
-from azero.pbrain.protocol import MAX_LINE_CHARS, RULE_BITS, ProtocolError
+from azero.pbrain.protocol import MAX_LINE_CHARS, ProtocolError
 from azero.pbrain.stall_watch import StallWatch
 
 
@@ -127,6 +127,8 @@ def prepare(engine: PbrainEngine, report: TextIO | None = None) -> int:
     two for that compile, its moves played by the heuristic.  Returns 0, or
     1 (with the ERROR on ``report``) when a network fails to load or play.
     """
+    from azero.players.pbrain_client import RULE_BITS  # the INFO rule a manager sends for each of our rules
+
     report = report or sys.stderr
     for rule, size in sorted(engine.announced_games or {("freestyle", 15)}):
         began = time.perf_counter()

@@ -30,7 +30,6 @@ RULE_CONTINUOUS = 2
 RULE_RENJU = 4
 RULE_CARO = 8
 SUPPORTED_RULE_BITS = RULE_EXACTLY_FIVE | RULE_CONTINUOUS | RULE_RENJU
-RULE_BITS = {"freestyle": 0, "standard": RULE_EXACTLY_FIVE, "renju": RULE_RENJU}  # INFO rule values of our rules
 
 # INFO times (ms) and memory (bytes) beyond this are no limit at all (146 million years; 4 EiB).  Larger values are
 # held here, so that turning them into seconds or floats can never overflow.

@@ -29,7 +29,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from azero.pbrain.protocol import RULE_BITS
 from azero.players.forfeit import Forfeit
 from azero.players.spec import PlayerSpec
 from games import coords
@@ -38,6 +37,7 @@ from games.gomoku import Gomoku
 GRACE_S = 1.0  # beyond the turn time: pipes, process scheduling, an engine's own margin going wrong
 END_WAIT_S = 1.0  # how long close() lets engines exit after END before killing them
 MAX_ANSWER_BYTES = 1 << 16  # an "answer" longer than this without a line end is not an answer
+RULE_BITS = {"freestyle": 0, "standard": 1, "renju": 4}  # INFO rule values of our rules
 GOMOCUP_N_IN_ROW = 5
 
 _MOVE_ANSWER = re.compile(r"^\s*(\d{1,9})\s*,\s*(\d{1,9})\s*$")

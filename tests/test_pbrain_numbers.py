@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from fake_players import FirstPointSearcher
 from tiny_nets import tiny_checkpoint as save_tiny_checkpoint

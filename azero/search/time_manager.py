@@ -151,8 +151,8 @@ def plan_move(turn_ms: int | None, match_left_ms: int | None, own_moves_played: 
     # No stop when the move is decided: the clock it saves was never spent.  With that stop, 1,272 of 3,169 moves
     # under c-gomoku-cli (60 s / 5 s) stopped at 60% of their ordinary time, the later moves' shares grew too little
     # to use the savings, and the engine ended its games with 24 s of 60 unused, no stronger than the flat rule
-    # before it.  The extra visits of a decided move deepen the tree the next move keeps.  Without the stop: 42 s of
-    # 60 used and +36 Elo (-10 to +83) in 214 games against the flat rule (docs/engine.md).
+    # before it.  The extra visits of a decided move deepen the tree the next move keeps.  Without the stop: 41 s of
+    # 60 used and +33 Elo (-1 to +67; by opening pairs +1 to +65) in 394 games against the flat rule (docs/engine.md).
     return MoveBudget(min(ordinary, hard), hard, stop_when_decided=False)
 
 
